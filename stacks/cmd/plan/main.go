@@ -1,0 +1,79 @@
+// Command plan runs the platform program for one stack under Pulumi's mock
+// engine, with no cloud account, no Pulumi CLI and no network, and prints
+// what the stack would create. With -out it also writes the inventory as
+// JSON, every secret replaced by "[secret]".
+//
+//	go run ./stacks/cmd/plan -stack dev [-out plan.json]
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/example/ecommerce-platform/stacks"
+	"github.com/example/ecommerce-platform/stacks/plan"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	stack := fs.String("stack", "", "stack name: dev, staging, prod (reads stacks/Pulumi.<stack>.yaml)")
+	out := fs.String("out", "", "also write the inventory as JSON to this file")
+	dir := fs.String("project", ".", "directory holding Pulumi.yaml")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *stack == "" {
+		return errors.New("plan: -stack is required, e.g. -stack dev")
+	}
+	proj, err := plan.LoadProject(*dir)
+	if err != nil {
+		return err
+	}
+	cfg, err := proj.Config(*dir, *stack)
+	if err != nil {
+		return err
+	}
+	// Parse the namespace's keys as written, so a misspelt key is an error
+	// here rather than a setting silently left at its default.
+	raw := map[string]string{}
+	for k, v := range cfg {
+		if key, ok := strings.CutPrefix(k, stacks.Namespace+":"); ok {
+			raw[key] = v
+		}
+	}
+	if _, err := stacks.Parse(raw); err != nil {
+		return err
+	}
+	inv, err := plan.Run(proj.Name, *stack, cfg, stacks.Program)
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		b, err := json.MarshalIndent(inv, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if err := inv.WriteSummary(stdout); err != nil {
+		return err
+	}
+	if *out != "" {
+		fmt.Fprintf(stdout, "\nInventory written to %s\n", *out)
+	}
+	return nil
+}

@@ -1,0 +1,227 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// Secret is what every secret value becomes in the inventory.
+const Secret = "[secret]"
+
+func keyOf(k string) resource.PropertyKey { return resource.PropertyKey(k) }
+
+// Inventory is what one stack would create.
+type Inventory struct {
+	Stack     string      `json:"stack"`
+	Resources []*Resource `json:"-"`
+}
+
+// jsonResource is the documented shape of one inventory entry.
+type jsonResource struct {
+	Type   string         `json:"type"`
+	Name   string         `json:"name"`
+	Region string         `json:"region"`
+	Parent string         `json:"parent"`
+	Inputs map[string]any `json:"inputs"`
+}
+
+// MarshalJSON writes {"stack", "resources": [{type, name, region, parent,
+// inputs}]}, with every secret replaced by "[secret]".
+func (inv *Inventory) MarshalJSON() ([]byte, error) {
+	out := struct {
+		Stack     string         `json:"stack"`
+		Resources []jsonResource `json:"resources"`
+	}{Stack: inv.Stack, Resources: make([]jsonResource, 0, len(inv.Resources))}
+	for _, r := range inv.Resources {
+		out.Resources = append(out.Resources, jsonResource{
+			Type: r.Type, Name: r.Name, Region: r.Region, Parent: r.Parent,
+			Inputs: Redact(r.Inputs),
+		})
+	}
+	return json.Marshal(out)
+}
+
+// Redact turns a property map into plain values with secrets replaced.
+func Redact(m resource.PropertyMap) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		// The SDK's bookkeeping keys are not inputs a reviewer set.
+		if strings.HasPrefix(string(k), "__") {
+			continue
+		}
+		out[string(k)] = redactValue(v)
+	}
+	return out
+}
+
+func redactValue(v resource.PropertyValue) any {
+	switch {
+	case v.IsSecret():
+		return Secret
+	case v.IsOutput():
+		o := v.OutputValue()
+		if o.Secret {
+			return Secret
+		}
+		if !o.Known {
+			return "[unknown]"
+		}
+		return redactValue(o.Element)
+	case v.IsComputed():
+		return "[unknown]"
+	case v.IsArray():
+		arr := v.ArrayValue()
+		out := make([]any, len(arr))
+		for i, e := range arr {
+			out[i] = redactValue(e)
+		}
+		return out
+	case v.IsObject():
+		return Redact(v.ObjectValue())
+	case v.IsResourceReference():
+		return string(v.ResourceReferenceValue().URN)
+	case v.IsAsset(), v.IsArchive():
+		return "[asset]"
+	case v.IsNull():
+		return nil
+	default:
+		return v.V
+	}
+}
+
+// ByRegion returns the resources of one region ("" for global ones).
+func (inv *Inventory) ByRegion(region string) []*Resource {
+	var out []*Resource
+	for _, r := range inv.Resources {
+		if r.Region == region {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// OfType returns the resources of one type token.
+func (inv *Inventory) OfType(token string) []*Resource {
+	var out []*Resource
+	for _, r := range inv.Resources {
+		if r.Type == token {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Find returns the resource with this type and logical name, or nil.
+func (inv *Inventory) Find(token, name string) *Resource {
+	for _, r := range inv.Resources {
+		if r.Type == token && r.Name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// Counts returns region -> type -> number of resources.
+func (inv *Inventory) Counts() map[string]map[string]int {
+	out := map[string]map[string]int{}
+	for _, r := range inv.Resources {
+		if out[r.Region] == nil {
+			out[r.Region] = map[string]int{}
+		}
+		out[r.Region][r.Type]++
+	}
+	return out
+}
+
+// WriteSummary prints the component tree and the counts per region and type.
+func (inv *Inventory) WriteSummary(w io.Writer) error {
+	children := map[string][]*Resource{}
+	var roots []*Resource
+	index := indexURN(inv.Resources)
+	for _, r := range inv.Resources {
+		if _, ok := index[r.Parent]; ok {
+			children[r.Parent] = append(children[r.Parent], r)
+		} else {
+			roots = append(roots, r)
+		}
+	}
+	regions := map[string]bool{}
+	for _, r := range inv.Resources {
+		if r.Region != "" {
+			regions[r.Region] = true
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Stack %s: %d resources in %d region(s)\n\nComponent tree (custom resources counted under their component):\n",
+		inv.Stack, len(inv.Resources), len(regions))
+	var walk func(r *Resource, depth int)
+	walk = func(r *Resource, depth int) {
+		if r.Custom {
+			return
+		}
+		direct := 0
+		for _, c := range children[r.URN] {
+			if c.Custom {
+				direct++
+			}
+		}
+		region := r.Region
+		if region == "" {
+			region = "global"
+		}
+		fmt.Fprintf(&b, "%s%s %s [%s] %d resource(s)\n", strings.Repeat("  ", depth+1), r.Type, r.Name, region, direct)
+		for _, c := range children[r.URN] {
+			walk(c, depth+1)
+		}
+	}
+	var globals []string
+	for _, r := range roots {
+		if r.Custom {
+			globals = append(globals, r.Type+" "+r.Name)
+			continue
+		}
+		walk(r, 0)
+	}
+	if len(globals) > 0 {
+		fmt.Fprintf(&b, "  top-level resources: %s\n", strings.Join(globals, ", "))
+	}
+
+	fmt.Fprintf(&b, "\nResources per region and type:\n")
+	counts := inv.Counts()
+	regionNames := make([]string, 0, len(counts))
+	for r := range counts {
+		regionNames = append(regionNames, r)
+	}
+	sort.Strings(regionNames)
+	for _, region := range regionNames {
+		label, total := region, 0
+		if label == "" {
+			label = "global"
+		}
+		types := make([]string, 0, len(counts[region]))
+		for t, n := range counts[region] {
+			types = append(types, t)
+			total += n
+		}
+		sort.Strings(types)
+		fmt.Fprintf(&b, "  %s (%d)\n", label, total)
+		for _, t := range types {
+			fmt.Fprintf(&b, "    %-62s %4d\n", t, counts[region][t])
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func indexURN(rs []*Resource) map[string]*Resource {
+	m := make(map[string]*Resource, len(rs))
+	for _, r := range rs {
+		m[r.URN] = r
+	}
+	return m
+}

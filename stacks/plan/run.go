@@ -1,0 +1,33 @@
+package plan
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Run executes program as the given project and stack under the mocks, with
+// config as the program's configuration, and returns what it registered.
+func Run(project, stack string, config map[string]string, program pulumi.RunFunc) (*Inventory, error) {
+	mocks := NewMocks(project, stack)
+	withConfig := func(info *pulumi.RunInfo) {
+		info.Config = config
+		info.ConfigSecretKeys = nil
+	}
+	if err := pulumi.RunErr(program, pulumi.WithMocks(project, stack, mocks), withConfig); err != nil {
+		return nil, err
+	}
+	return &Inventory{Stack: stack, Resources: mocks.Resources()}, nil
+}
+
+// Stack loads the project in dir and the stack's config file, then runs
+// program under the mocks.
+func Stack(dir, stack string, program pulumi.RunFunc) (*Inventory, error) {
+	proj, err := LoadProject(dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := proj.Config(dir, stack)
+	if err != nil {
+		return nil, err
+	}
+	return Run(proj.Name, stack, cfg, program)
+}
