@@ -1,0 +1,269 @@
+// Package config reads a service's settings from environment variables, the
+// shape of the per-service secret the infrastructure provides. Load checks
+// everything at start so a bad deployment fails before serving traffic.
+package config
+
+import (
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Services that this module builds.
+const (
+	Auth    = "auth"
+	User    = "user"
+	Product = "product"
+	Order   = "order"
+)
+
+// Config is every setting a service reads. Secrets are kept out of String.
+type Config struct {
+	ServiceName string
+	HTTPAddr    string
+	LogLevel    slog.Level
+
+	DatabaseURL     string
+	DatabaseReadURL string // empty: reads go to the primary
+	DBMaxConns      int32
+
+	RedisURL       string
+	RedisAuthToken string
+
+	QueueURL             string
+	QueueWaitSeconds     int32
+	QueueVisibilitySecs  int32
+	TopicARN             string
+	AWSRegion            string
+	AWSEndpointURL       string
+	OutboxPollInterval   time.Duration
+	ShutdownTimeout      time.Duration
+	ShutdownDelay        time.Duration
+	CacheTTL             time.Duration
+	ProductAPIURL        string
+	AuthJWKSURL          string
+	JWTIssuer            string
+	JWTSigningKey        ed25519.PrivateKey
+	AccessTokenTTL       time.Duration
+	RefreshTokenTTL      time.Duration
+	AdminEmails          []string
+	PasswordHashMemoryKB uint32
+}
+
+// String masks secrets so the config can be logged at start.
+func (c Config) String() string {
+	return fmt.Sprintf("service=%s http_addr=%s database=%s read_database=%s redis=%s queue=%s topic=%s region=%s endpoint=%s",
+		c.ServiceName, c.HTTPAddr, maskURL(c.DatabaseURL), maskURL(c.DatabaseReadURL), maskURL(c.RedisURL),
+		c.QueueURL, c.TopicARN, c.AWSRegion, c.AWSEndpointURL)
+}
+
+func maskURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparsable>"
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	return u.Redacted()
+}
+
+// Load reads the configuration through getenv (os.Getenv in production) and
+// returns every problem found, each naming its variable.
+func Load(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		ServiceName:          r.required("SERVICE_NAME"),
+		HTTPAddr:             r.str("HTTP_ADDR", ":8080"),
+		LogLevel:             r.level("LOG_LEVEL"),
+		DatabaseURL:          r.url("DATABASE_URL", true, "postgres", "postgresql"),
+		DatabaseReadURL:      r.url("DATABASE_READ_URL", false, "postgres", "postgresql"),
+		DBMaxConns:           int32(r.integer("DB_MAX_CONNS", 10, 1, 1000)),
+		RedisURL:             r.url("REDIS_URL", false, "redis", "rediss"),
+		RedisAuthToken:       getenv("REDIS_AUTH_TOKEN"),
+		QueueURL:             r.url("QUEUE_URL", false, "http", "https"),
+		QueueWaitSeconds:     int32(r.integer("QUEUE_WAIT_SECONDS", 20, 0, 20)),
+		QueueVisibilitySecs:  int32(r.integer("QUEUE_VISIBILITY_TIMEOUT_SECONDS", 30, 1, 43200)),
+		TopicARN:             r.str("TOPIC_ARN", ""),
+		AWSRegion:            r.str("AWS_REGION", ""),
+		AWSEndpointURL:       r.url("AWS_ENDPOINT_URL", false, "http", "https"),
+		OutboxPollInterval:   r.duration("OUTBOX_POLL_INTERVAL", 500*time.Millisecond),
+		ShutdownTimeout:      r.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		ShutdownDelay:        r.duration("SHUTDOWN_DELAY", 0),
+		CacheTTL:             r.duration("CACHE_TTL", 5*time.Minute),
+		ProductAPIURL:        r.url("PRODUCT_API_URL", false, "http", "https"),
+		AuthJWKSURL:          r.url("AUTH_JWKS_URL", false, "http", "https"),
+		JWTIssuer:            r.str("JWT_ISSUER", "ecommerce-auth"),
+		AccessTokenTTL:       r.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
+		RefreshTokenTTL:      r.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
+		AdminEmails:          r.list("ADMIN_EMAILS"),
+		PasswordHashMemoryKB: uint32(r.integer("PASSWORD_HASH_MEMORY_KB", 19*1024, 8*1024, 1024*1024)),
+	}
+	if key := getenv("JWT_SIGNING_KEY"); key != "" {
+		k, err := ParseSigningKey(key)
+		if err != nil {
+			r.fail("JWT_SIGNING_KEY", err.Error())
+		}
+		c.JWTSigningKey = k
+	}
+
+	need := func(name, value string) {
+		if value == "" {
+			r.fail(name, "is required for the "+c.ServiceName+" service")
+		}
+	}
+	switch c.ServiceName {
+	case Auth:
+		need("TOPIC_ARN", c.TopicARN)
+		if c.JWTSigningKey == nil {
+			need("JWT_SIGNING_KEY", "")
+		}
+	case User:
+		need("QUEUE_URL", c.QueueURL)
+		need("AUTH_JWKS_URL", c.AuthJWKSURL)
+	case Product:
+		need("REDIS_URL", c.RedisURL)
+		need("QUEUE_URL", c.QueueURL)
+		need("TOPIC_ARN", c.TopicARN)
+		need("AUTH_JWKS_URL", c.AuthJWKSURL)
+	case Order:
+		need("QUEUE_URL", c.QueueURL)
+		need("TOPIC_ARN", c.TopicARN)
+		need("AUTH_JWKS_URL", c.AuthJWKSURL)
+		need("PRODUCT_API_URL", c.ProductAPIURL)
+	case "":
+	default:
+		r.fail("SERVICE_NAME", fmt.Sprintf("must be one of auth, user, product, order, got %q", c.ServiceName))
+	}
+	if (c.QueueURL != "" || c.TopicARN != "") && c.AWSRegion == "" {
+		r.fail("AWS_REGION", "is required when QUEUE_URL or TOPIC_ARN is set")
+	}
+	if c.TopicARN != "" && !strings.HasPrefix(c.TopicARN, "arn:") {
+		r.fail("TOPIC_ARN", "must be an ARN (arn:aws:sns:...)")
+	}
+	if c.QueueVisibilitySecs <= c.QueueWaitSeconds && c.QueueURL != "" {
+		// A message must stay hidden longer than one receive call lasts.
+		r.fail("QUEUE_VISIBILITY_TIMEOUT_SECONDS", "must be greater than QUEUE_WAIT_SECONDS")
+	}
+	return c, errors.Join(r.errs...)
+}
+
+// ParseSigningKey reads a PKCS#8 PEM Ed25519 private key, as
+// `openssl genpkey -algorithm ed25519` writes it.
+func ParseSigningKey(s string) (ed25519.PrivateKey, error) {
+	block, _ := pem.Decode([]byte(s))
+	if block == nil {
+		return nil, errors.New("is not PEM encoded")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("is not a PKCS#8 private key: %v", err)
+	}
+	ed, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("must be an Ed25519 key, got %T", k)
+	}
+	return ed, nil
+}
+
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) fail(name, msg string) {
+	r.errs = append(r.errs, fmt.Errorf("%s %s", name, msg))
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) required(name string) string {
+	v := r.str(name, "")
+	if v == "" {
+		r.fail(name, "is required")
+	}
+	return v
+}
+
+func (r *reader) url(name string, required bool, schemes ...string) string {
+	v := r.str(name, "")
+	if v == "" {
+		if required {
+			r.fail(name, "is required")
+		}
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" {
+		r.fail(name, "must be a URL with a host")
+		return ""
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return v
+		}
+	}
+	r.fail(name, fmt.Sprintf("must use scheme %s, got %q", strings.Join(schemes, " or "), u.Scheme))
+	return ""
+}
+
+func (r *reader) integer(name string, def, lo, hi int) int {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, fmt.Sprintf("must be an integer from %d to %d, got %q", lo, hi, v))
+		return def
+	}
+	return n
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		r.fail(name, fmt.Sprintf("must be a non-negative duration such as 500ms or 15m, got %q", v))
+		return def
+	}
+	return d
+}
+
+func (r *reader) level(name string) slog.Level {
+	var l slog.Level
+	v := r.str(name, "info")
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		r.fail(name, fmt.Sprintf("must be debug, info, warn or error, got %q", v))
+		return slog.LevelInfo
+	}
+	return l
+}
+
+func (r *reader) list(name string) []string {
+	var out []string
+	for _, s := range strings.Split(r.getenv(name), ",") {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,453 @@
+// Package order places orders idempotently, checks their items against the
+// product API, and records each order with its order.placed event in one
+// transaction.
+package order
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/example/ecommerce-platform/services/internal/authn"
+	"github.com/example/ecommerce-platform/services/internal/config"
+	"github.com/example/ecommerce-platform/services/internal/platform"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Limits on one order.
+const (
+	MaxItems    = 50
+	MaxQuantity = 1000
+	MaxKeyLen   = 200
+)
+
+// Item is one line of a request.
+type Item struct {
+	ProductID uuid.UUID `json:"product_id"`
+	Quantity  int32     `json:"quantity"`
+}
+
+// PlaceRequest is the body of POST /v1/orders.
+type PlaceRequest struct {
+	Items []Item `json:"items"`
+}
+
+// Validate checks the lines and sorts them, so the same items in another
+// order hash the same.
+func (p *PlaceRequest) Validate() error {
+	if len(p.Items) == 0 {
+		return platform.Invalid("items", "must hold at least one item")
+	}
+	if len(p.Items) > MaxItems {
+		return platform.Invalid("items", "must hold at most %d items", MaxItems)
+	}
+	seen := map[uuid.UUID]bool{}
+	for i, it := range p.Items {
+		switch {
+		case it.ProductID == uuid.Nil:
+			return platform.Invalid(fmt.Sprintf("items[%d].product_id", i), "is required")
+		case seen[it.ProductID]:
+			return platform.Invalid(fmt.Sprintf("items[%d].product_id", i), "appears twice; use quantity")
+		case it.Quantity < 1 || it.Quantity > MaxQuantity:
+			return platform.Invalid(fmt.Sprintf("items[%d].quantity", i), "must be from 1 to %d", MaxQuantity)
+		}
+		seen[it.ProductID] = true
+	}
+	slices.SortFunc(p.Items, func(a, b Item) int { return bytes.Compare(a.ProductID[:], b.ProductID[:]) })
+	return nil
+}
+
+func (p *PlaceRequest) hash() []byte {
+	b, _ := json.Marshal(p.Items)
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
+// ValidateKey checks an Idempotency-Key header value.
+func ValidateKey(k string) error {
+	if k == "" {
+		return platform.Invalid("Idempotency-Key", "header is required")
+	}
+	if len(k) > MaxKeyLen {
+		return platform.Invalid("Idempotency-Key", "must be at most %d characters", MaxKeyLen)
+	}
+	for _, c := range k {
+		if c < 0x21 || c > 0x7e {
+			return platform.Invalid("Idempotency-Key", "must be printable ASCII")
+		}
+	}
+	return nil
+}
+
+// Order is the API representation.
+type Order struct {
+	ID           uuid.UUID   `json:"id"`
+	UserID       uuid.UUID   `json:"user_id"`
+	Status       string      `json:"status"`
+	CancelReason string      `json:"cancel_reason,omitempty"`
+	TotalCents   int64       `json:"total_cents"`
+	Currency     string      `json:"currency"`
+	Items        []OrderItem `json:"items"`
+	CreatedAt    time.Time   `json:"created_at"`
+	UpdatedAt    time.Time   `json:"updated_at"`
+}
+
+// OrderItem is a priced line.
+type OrderItem struct {
+	ProductID      uuid.UUID `json:"product_id"`
+	Quantity       int32     `json:"quantity"`
+	UnitPriceCents int64     `json:"unit_price_cents"`
+}
+
+type service struct {
+	d        *platform.Deps
+	verify   *authn.Verifier
+	products *productClient
+}
+
+// New builds the order service.
+func New(d *platform.Deps) (*platform.Service, error) {
+	s := &service{
+		d:        d,
+		verify:   authn.NewVerifier(d.Config.AuthJWKSURL, d.Config.JWTIssuer),
+		products: newProductClient(d.Config.ProductAPIURL),
+	}
+	return &platform.Service{
+		Migrations: migrations,
+		Routes: func(mux *http.ServeMux) {
+			mux.HandleFunc("POST /v1/orders", s.verify.Require(s.place))
+			mux.HandleFunc("GET /v1/orders", s.verify.Require(s.list))
+			mux.HandleFunc("GET /v1/orders/{id}", s.verify.Require(s.get))
+		},
+		Handlers: map[string]platform.Handler{platform.OrderCancelled: s.cancelled},
+	}, nil
+}
+
+func userID(r *http.Request) (uuid.UUID, error) {
+	c, _ := authn.FromContext(r.Context())
+	if c == nil {
+		return uuid.Nil, platform.Unauthorized("Authorization", "no verified token")
+	}
+	id, err := uuid.Parse(c.Subject)
+	if err != nil {
+		return uuid.Nil, platform.Unauthorized("Authorization", "token subject is not a user id")
+	}
+	return id, nil
+}
+
+func (s *service) place(w http.ResponseWriter, r *http.Request) {
+	uid, err := userID(r)
+	if err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if err := ValidateKey(key); err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
+	var in PlaceRequest
+	if err := platform.DecodeJSON(w, r, &in); err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
+	if err := in.Validate(); err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	hash := in.hash()
+
+	// A retry of a request that already succeeded: answer with that order
+	// without calling the product API again.
+	if o, err := s.byKey(ctx, uid, key, hash); err != nil || o != nil {
+		s.replay(w, r, o, err)
+		return
+	}
+
+	items, total, currency, err := s.price(ctx, in.Items)
+	if err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
+	o := Order{ID: uuid.New(), UserID: uid, Status: "placed", TotalCents: total, Currency: currency, Items: items}
+	inserted := false
+	err = pgx.BeginFunc(ctx, s.d.Write, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO orders (id, user_id, idempotency_key, request_hash, status, total_cents, currency)
+			VALUES ($1, $2, $3, $4, 'placed', $5, $6)
+			ON CONFLICT (user_id, idempotency_key) DO NOTHING
+			RETURNING created_at, updated_at`, o.ID, uid, key, hash, total, currency).Scan(&o.CreatedAt, &o.UpdatedAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // a concurrent request with this key won the race
+		}
+		if err != nil {
+			return err
+		}
+		inserted = true
+		for _, it := range items {
+			if _, err := tx.Exec(ctx, "INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES ($1, $2, $3, $4)",
+				o.ID, it.ProductID, it.Quantity, it.UnitPriceCents); err != nil {
+				return err
+			}
+		}
+		_, err = platform.Enqueue(ctx, tx, config.Order, platform.OrderPlaced, map[string]any{
+			"order_id": o.ID, "user_id": uid, "items": items, "total_cents": total, "currency": currency,
+		})
+		return err
+	})
+	if err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
+	if !inserted {
+		o, err := s.byKey(ctx, uid, key, hash)
+		s.replay(w, r, o, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/orders/"+o.ID.String())
+	platform.WriteJSON(w, http.StatusCreated, o)
+}
+
+func (s *service) replay(w http.ResponseWriter, r *http.Request, o *Order, err error) {
+	if err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
+	if o == nil {
+		platform.WriteError(w, r, errors.New("order vanished after idempotency conflict"))
+		return
+	}
+	w.Header().Set("Idempotent-Replayed", "true")
+	platform.WriteJSON(w, http.StatusOK, o)
+}
+
+// byKey finds the order already placed with this key, on the primary so a
+// retry never misses an order because of replica lag.
+func (s *service) byKey(ctx context.Context, uid uuid.UUID, key string, hash []byte) (*Order, error) {
+	var id uuid.UUID
+	var stored []byte
+	err := s.d.Write.QueryRow(ctx, "SELECT id, request_hash FROM orders WHERE user_id = $1 AND idempotency_key = $2", uid, key).Scan(&id, &stored)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(stored, hash) {
+		return nil, platform.Unprocessable("Idempotency-Key", "was already used for a different request")
+	}
+	return s.load(ctx, s.d.Write, uid, id)
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func (s *service) load(ctx context.Context, db querier, uid, id uuid.UUID) (*Order, error) {
+	var o Order
+	err := db.QueryRow(ctx, `SELECT id, user_id, status, cancel_reason, total_cents, currency, created_at, updated_at
+		FROM orders WHERE id = $1 AND user_id = $2`, id, uid).
+		Scan(&o.ID, &o.UserID, &o.Status, &o.CancelReason, &o.TotalCents, &o.Currency, &o.CreatedAt, &o.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.Query(ctx, "SELECT product_id, quantity, unit_price_cents FROM order_items WHERE order_id = $1 ORDER BY product_id", id)
+	if err != nil {
+		return nil, err
+	}
+	o.Items, err = pgx.CollectRows(rows, pgx.RowToStructByPos[OrderItem])
+	if err != nil {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// price looks every item up in the product API. Unknown products and short
+// stock are the client's problem (4xx); the stock check here is advisory,
+// the product service's reservation is the authority.
+func (s *service) price(ctx context.Context, in []Item) ([]OrderItem, int64, string, error) {
+	out := make([]OrderItem, len(in))
+	var total int64
+	currency := ""
+	for i, it := range in {
+		p, err := s.products.get(ctx, it.ProductID)
+		if errors.Is(err, errNoProduct) {
+			return nil, 0, "", platform.Unprocessable(fmt.Sprintf("items[%d].product_id", i), "no such product")
+		}
+		if err != nil {
+			return nil, 0, "", err
+		}
+		if p.Stock < it.Quantity {
+			return nil, 0, "", platform.Conflict(fmt.Sprintf("items[%d].quantity", i), "exceeds the stock available")
+		}
+		if currency != "" && p.Currency != currency {
+			return nil, 0, "", platform.Unprocessable(fmt.Sprintf("items[%d].product_id", i), "is priced in another currency")
+		}
+		currency = p.Currency
+		out[i] = OrderItem{ProductID: it.ProductID, Quantity: it.Quantity, UnitPriceCents: p.PriceCents}
+		total += p.PriceCents * int64(it.Quantity)
+	}
+	return out, total, currency, nil
+}
+
+func (s *service) get(w http.ResponseWriter, r *http.Request) {
+	uid, err := userID(r)
+	if err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		platform.WriteError(w, r, platform.Invalid("id", "must be a UUID"))
+		return
+	}
+	ctx := r.Context()
+	o, err := s.load(ctx, s.d.Read, uid, id)
+	if err == nil && o == nil && s.d.Read != s.d.Write {
+		// Just placed and not yet on the replica: ask the primary.
+		o, err = s.load(ctx, s.d.Write, uid, id)
+	}
+	if err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
+	if o == nil {
+		platform.WriteError(w, r, platform.NotFound("order"))
+		return
+	}
+	platform.WriteJSON(w, http.StatusOK, o)
+}
+
+func (s *service) list(w http.ResponseWriter, r *http.Request) {
+	uid, err := userID(r)
+	if err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
+	limit := 20
+	if v := r.URL.Query().Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 100 {
+			platform.WriteError(w, r, platform.Invalid("limit", "must be an integer from 1 to 100"))
+			return
+		}
+	}
+	var before time.Time
+	if v := r.URL.Query().Get("before"); v != "" {
+		if before, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			platform.WriteError(w, r, platform.Invalid("before", "must be an RFC 3339 timestamp"))
+			return
+		}
+	} else {
+		before = time.Now().Add(time.Hour)
+	}
+	ctx := r.Context()
+	rows, err := s.d.Read.Query(ctx, `SELECT id FROM orders WHERE user_id = $1 AND created_at < $2
+		ORDER BY created_at DESC, id DESC LIMIT $3`, uid, before, limit)
+	if err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
+	orders := make([]*Order, 0, len(ids))
+	for _, id := range ids {
+		o, err := s.load(ctx, s.d.Read, uid, id)
+		if err != nil {
+			platform.WriteError(w, r, err)
+			return
+		}
+		if o != nil {
+			orders = append(orders, o)
+		}
+	}
+	resp := map[string]any{"items": orders}
+	if len(orders) == limit {
+		resp["next_before"] = orders[len(orders)-1].CreatedAt.Format(time.RFC3339Nano)
+	}
+	platform.WriteJSON(w, http.StatusOK, resp)
+}
+
+// cancelled marks an order the product service could not reserve stock for.
+func (s *service) cancelled(ctx context.Context, tx pgx.Tx, ev platform.Event) (func(context.Context), error) {
+	var e struct {
+		OrderID uuid.UUID `json:"order_id"`
+		Reason  string    `json:"reason"`
+	}
+	if err := json.Unmarshal(ev.Data, &e); err != nil {
+		return nil, fmt.Errorf("decode order.cancelled: %w", err)
+	}
+	if e.OrderID == uuid.Nil {
+		return nil, errors.New("order.cancelled without order_id")
+	}
+	_, err := tx.Exec(ctx, `UPDATE orders SET status = 'cancelled', cancel_reason = $2, updated_at = now()
+		WHERE id = $1 AND status = 'placed'`, e.OrderID, e.Reason)
+	return nil, err
+}
+
+var errNoProduct = errors.New("no such product")
+
+type productClient struct {
+	base string
+	http *http.Client
+}
+
+func newProductClient(base string) *productClient {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &productClient{base: base, http: &http.Client{Timeout: 3 * time.Second, Transport: t}}
+}
+
+type productView struct {
+	PriceCents int64  `json:"price_cents"`
+	Currency   string `json:"currency"`
+	Stock      int32  `json:"stock"`
+}
+
+func (c *productClient) get(ctx context.Context, id uuid.UUID) (*productView, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/products/"+url.PathEscape(id.String()), nil)
+	if err != nil {
+		return nil, err
+	}
+	if rid := platform.RequestID(ctx); rid != "" {
+		req.Header.Set("X-Request-Id", rid)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		platform.Logger(ctx).Warn("product service unreachable", "err", err)
+		return nil, &platform.Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "product service unreachable, retry later"}
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, errNoProduct
+	case resp.StatusCode != http.StatusOK:
+		return nil, &platform.Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
+			Message: fmt.Sprintf("product service answered %d, retry later", resp.StatusCode)}
+	}
+	var p productView
+	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 1<<20)).Decode(&p); err != nil {
+		return nil, fmt.Errorf("decode product %s: %w", id, err)
+	}
+	return &p, nil
+}

@@ -1,0 +1,287 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/example/ecommerce-platform/services/internal/config"
+)
+
+// Deps are the connections a service is built from.
+type Deps struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Write    *pgxpool.Pool // the primary
+	Read     *pgxpool.Pool // the regional replica, or Write when there is none
+	Redis    *redis.Client // nil when REDIS_URL is unset
+	Registry prometheus.Registerer
+}
+
+// Service is what a bundled service adds to the common skeleton.
+type Service struct {
+	Migrations fs.FS // holds migrations/*.sql
+	Routes     func(mux *http.ServeMux)
+	Handlers   map[string]Handler // by event type, for the queue consumer
+}
+
+// Builder makes a Service from its dependencies without touching them yet.
+type Builder func(d *Deps) (*Service, error)
+
+// App is a running service.
+type App struct {
+	deps     *Deps
+	log      *slog.Logger
+	srv      *http.Server
+	ln       net.Listener
+	draining atomic.Bool
+	cancelBg context.CancelFunc
+	bg       sync.WaitGroup
+	served   chan error
+}
+
+// Main is what each cmd/<service> runs: config from the environment, JSON
+// logs on stdout, serve until ctx ends (SIGTERM), then shut down cleanly.
+func Main(ctx context.Context, name string, build Builder) error {
+	getenv := func(k string) string {
+		if k == "SERVICE_NAME" && os.Getenv(k) == "" {
+			return name
+		}
+		return os.Getenv(k)
+	}
+	cfg, err := config.Load(getenv)
+	log := NewLogger(os.Stdout, name, cfg.LogLevel)
+	if err == nil && cfg.ServiceName != name {
+		err = fmt.Errorf("SERVICE_NAME is %q but this binary is the %s service", cfg.ServiceName, name)
+	}
+	if err != nil {
+		log.Error("invalid configuration", "err", err)
+		return err
+	}
+	log.Info("starting", "config", cfg.String())
+	app, err := Start(ctx, cfg, log, build)
+	if err != nil {
+		log.Error("start failed", "err", err)
+		return err
+	}
+	return app.Wait(ctx)
+}
+
+// Start connects everything, applies migrations and starts serving. It
+// returns once the listener is open.
+func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Builder) (app *App, err error) {
+	d := &Deps{Config: cfg, Log: log}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d.Registry = reg
+	a := &App{deps: d, log: log, served: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			a.closeConns()
+		}
+	}()
+
+	startCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if d.Write, err = OpenPool(startCtx, log, cfg.DatabaseURL, cfg.DBMaxConns); err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	d.Read = d.Write
+	if cfg.DatabaseReadURL != "" {
+		if d.Read, err = OpenPool(startCtx, log, cfg.DatabaseReadURL, cfg.DBMaxConns); err != nil {
+			d.Read = nil
+			return nil, fmt.Errorf("DATABASE_READ_URL: %w", err)
+		}
+	}
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		if cfg.RedisAuthToken != "" {
+			opts.Password = cfg.RedisAuthToken
+		}
+		// Short timeouts: the cache must fail fast so reads fall back to
+		// the database instead of queueing behind a sick Redis.
+		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 2*time.Second, 500*time.Millisecond, 500*time.Millisecond
+		d.Redis = redis.NewClient(opts)
+	}
+	svc, err := build(d)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", cfg.ServiceName, err)
+	}
+	if err := Migrate(startCtx, d.Write, svc.Migrations); err != nil {
+		return nil, err
+	}
+
+	bgCtx, cancelBg := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancelBg = cancelBg
+	if cfg.TopicARN != "" || cfg.QueueURL != "" {
+		awsCfg, err := awsconfig.LoadDefaultConfig(startCtx, awsconfig.WithRegion(cfg.AWSRegion))
+		if err != nil {
+			cancelBg()
+			return nil, fmt.Errorf("AWS_REGION: load AWS config: %w", err)
+		}
+		if cfg.TopicARN != "" {
+			client := sns.NewFromConfig(awsCfg, func(o *sns.Options) {
+				if cfg.AWSEndpointURL != "" {
+					o.BaseEndpoint = aws.String(cfg.AWSEndpointURL)
+				}
+			})
+			relay := NewRelay(d.Write, &SNSPublisher{Client: client, TopicARN: cfg.TopicARN}, log, cfg.OutboxPollInterval, reg)
+			a.goBackground(func() { relay.Run(bgCtx) })
+		}
+		if cfg.QueueURL != "" && len(svc.Handlers) > 0 {
+			client := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
+				if cfg.AWSEndpointURL != "" {
+					o.BaseEndpoint = aws.String(cfg.AWSEndpointURL)
+				}
+			})
+			c := NewConsumer(client, cfg.QueueURL, d.Write, svc.Handlers, log, cfg.QueueWaitSeconds, cfg.QueueVisibilitySecs, reg)
+			a.goBackground(func() { c.Run(bgCtx) })
+		}
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", a.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	svc.Routes(mux)
+	metrics := newHTTPMetrics(reg)
+	a.srv = &http.Server{
+		Handler:           withRequestID(log, metrics.instrument(recoverPanics(mux))),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if a.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		cancelBg()
+		a.bg.Wait()
+		return nil, fmt.Errorf("HTTP_ADDR: %w", err)
+	}
+	go func() { a.served <- a.srv.Serve(a.ln) }()
+	log.Info("serving", "addr", a.ln.Addr().String())
+	return a, nil
+}
+
+func (a *App) goBackground(f func()) {
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		f()
+	}()
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Deps exposes the service's connections (tests inspect the database).
+func (a *App) Deps() *Deps { return a.deps }
+
+// Wait serves until ctx ends, then shuts down.
+func (a *App) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutdown requested")
+	case err := <-a.served:
+		a.log.Error("server stopped", "err", err)
+		a.Shutdown(context.Background())
+		return err
+	}
+	return a.Shutdown(context.Background())
+}
+
+// Shutdown fails readiness, waits ShutdownDelay so load balancers stop
+// sending, stops accepting and drains in-flight requests, stops the relay and
+// consumer, and only then closes the pools those requests were using.
+func (a *App) Shutdown(ctx context.Context) error {
+	cfg := a.deps.Config
+	a.draining.Store(true)
+	if cfg.ShutdownDelay > 0 {
+		time.Sleep(cfg.ShutdownDelay)
+	}
+	sctx, cancel := context.WithTimeout(ctx, cfg.ShutdownTimeout)
+	defer cancel()
+	err := a.srv.Shutdown(sctx)
+	if err != nil {
+		a.log.Error("drain incomplete", "err", err)
+	}
+	a.cancelBg()
+	a.bg.Wait()
+	a.closeConns()
+	a.log.Info("stopped")
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func (a *App) closeConns() {
+	d := a.deps
+	if d.Redis != nil {
+		_ = d.Redis.Close()
+	}
+	if d.Read != nil && d.Read != d.Write {
+		d.Read.Close()
+	}
+	if d.Write != nil {
+		d.Write.Close()
+	}
+}
+
+// ready reports whether this instance should get traffic: not while
+// draining, and only when the database and Redis answer quickly.
+func (a *App) ready(w http.ResponseWriter, r *http.Request) {
+	if a.draining.Load() {
+		WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	ok := true
+	check := func(name string, err error) {
+		if err != nil {
+			checks[name] = err.Error()
+			ok = false
+			return
+		}
+		checks[name] = "ok"
+	}
+	d := a.deps
+	check("database", d.Write.Ping(ctx))
+	if d.Read != d.Write {
+		check("database_read", d.Read.Ping(ctx))
+	}
+	if d.Redis != nil {
+		check("redis", d.Redis.Ping(ctx).Err())
+	}
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusServiceUnavailable
+	}
+	WriteJSON(w, status, map[string]any{"status": map[bool]string{true: "ok", false: "unavailable"}[ok], "checks": checks})
+}

@@ -1,0 +1,142 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Handler applies one event inside tx, the transaction that also records the
+// event as processed. The returned func, if any, runs after commit (cache
+// invalidation, say).
+type Handler func(ctx context.Context, tx pgx.Tx, ev Event) (afterCommit func(context.Context), err error)
+
+// Consumer reads a service's SQS queue. A message is deleted only after its
+// effect committed; a failure leaves it to reappear after the visibility
+// timeout and, after the queue's maxReceiveCount, to go to the dead-letter
+// queue through the redrive policy.
+type Consumer struct {
+	SQS        *sqs.Client
+	QueueURL   string
+	Pool       *pgxpool.Pool
+	Handlers   map[string]Handler
+	Log        *slog.Logger
+	WaitSecs   int32
+	Visibility int32
+
+	processed *prometheus.CounterVec
+}
+
+// NewConsumer builds a consumer and registers its metrics.
+func NewConsumer(client *sqs.Client, queueURL string, pool *pgxpool.Pool, handlers map[string]Handler,
+	log *slog.Logger, waitSecs, visibility int32, reg prometheus.Registerer) *Consumer {
+	c := &Consumer{SQS: client, QueueURL: queueURL, Pool: pool, Handlers: handlers, Log: log, WaitSecs: waitSecs, Visibility: visibility,
+		processed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "messages_processed_total", Help: "Queue messages handled, by event type and result.",
+		}, []string{"type", "result"}),
+	}
+	reg.MustRegister(c.processed)
+	return c
+}
+
+// Run polls until ctx ends. A batch already received is finished first, so
+// stopping never abandons a half-handled message.
+func (c *Consumer) Run(ctx context.Context) {
+	delay := 200 * time.Millisecond
+	for ctx.Err() == nil {
+		out, err := c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:            aws.String(c.QueueURL),
+			MaxNumberOfMessages: 10,
+			WaitTimeSeconds:     c.WaitSecs,
+			VisibilityTimeout:   c.Visibility,
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			c.Log.Warn("receive failed", "queue", c.QueueURL, "err", err, "retry_in", delay.String())
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			delay = min(delay*2, 10*time.Second)
+			continue
+		}
+		delay = 200 * time.Millisecond
+		for _, m := range out.Messages {
+			// Detached from ctx: shutdown waits for this message instead of
+			// cutting its transaction short.
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(c.Visibility)*time.Second)
+			c.handle(hctx, m)
+			cancel()
+		}
+	}
+}
+
+func (c *Consumer) handle(ctx context.Context, m sqstypes.Message) {
+	log := c.Log.With("message_id", aws.ToString(m.MessageId))
+	ev, err := ParseMessage([]byte(aws.ToString(m.Body)))
+	if err != nil {
+		// Left on the queue: redrive moves it to the DLQ for a person to see.
+		log.Error("undecodable message", "err", err)
+		c.processed.WithLabelValues("unknown", "undecodable").Inc()
+		return
+	}
+	log = log.With("event_id", ev.ID.String(), "event_type", ev.Type)
+	result, err := c.Apply(ctx, ev)
+	c.processed.WithLabelValues(ev.Type, result).Inc()
+	if err != nil {
+		log.Warn("handling failed; the message will be redelivered", "err", err)
+		return
+	}
+	if _, err := c.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{
+		QueueUrl: aws.String(c.QueueURL), ReceiptHandle: m.ReceiptHandle,
+	}); err != nil {
+		// The effect is committed; a redelivery will be seen as a duplicate.
+		log.Warn("delete failed", "err", err)
+	}
+}
+
+// Apply runs the event's handler once per event id. It returns "ok",
+// "duplicate", "ignored" or "failed".
+func (c *Consumer) Apply(ctx context.Context, ev Event) (string, error) {
+	h, ok := c.Handlers[ev.Type]
+	if !ok {
+		return "ignored", nil // a topic may carry types this service does not need
+	}
+	var after func(context.Context)
+	duplicate := false
+	err := pgx.BeginFunc(ctx, c.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx,
+			"INSERT INTO processed_messages (event_id, event_type) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+			ev.ID, ev.Type)
+		if err != nil {
+			return fmt.Errorf("record processed: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			duplicate = true
+			return nil
+		}
+		after, err = h(ctx, tx, ev)
+		return err
+	})
+	switch {
+	case err != nil:
+		return "failed", err
+	case duplicate:
+		return "duplicate", nil
+	}
+	if after != nil {
+		after(ctx)
+	}
+	return "ok", nil
+}
