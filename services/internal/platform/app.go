@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -24,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/example/ecommerce-platform/services/internal/config"
+	"github.com/example/ecommerce-platform/services/internal/sqsq"
 )
 
 // Deps are the connections a service is built from.
@@ -150,12 +150,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 			a.goBackground(func() { relay.Run(bgCtx) })
 		}
 		if cfg.QueueURL != "" && len(svc.Handlers) > 0 {
-			client := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) {
-				if cfg.AWSEndpointURL != "" {
-					o.BaseEndpoint = aws.String(cfg.AWSEndpointURL)
-				}
-			})
-			c := NewConsumer(client, cfg.QueueURL, d.Write, svc.Handlers, log, cfg.QueueWaitSeconds, cfg.QueueVisibilitySecs, reg)
+			c := NewConsumer(sqsq.New(awsCfg, cfg.AWSEndpointURL), cfg.QueueURL, d.Write, svc.Handlers, log, cfg.QueueWaitSeconds, cfg.QueueVisibilitySecs, reg)
 			a.goBackground(func() { c.Run(bgCtx) })
 		}
 	}

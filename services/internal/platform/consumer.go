@@ -6,12 +6,11 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/example/ecommerce-platform/services/internal/sqsq"
 )
 
 // Handler applies one event inside tx, the transaction that also records the
@@ -24,7 +23,7 @@ type Handler func(ctx context.Context, tx pgx.Tx, ev Event) (afterCommit func(co
 // timeout and, after the queue's maxReceiveCount, to go to the dead-letter
 // queue through the redrive policy.
 type Consumer struct {
-	SQS        *sqs.Client
+	SQS        *sqsq.Client
 	QueueURL   string
 	Pool       *pgxpool.Pool
 	Handlers   map[string]Handler
@@ -36,7 +35,7 @@ type Consumer struct {
 }
 
 // NewConsumer builds a consumer and registers its metrics.
-func NewConsumer(client *sqs.Client, queueURL string, pool *pgxpool.Pool, handlers map[string]Handler,
+func NewConsumer(client *sqsq.Client, queueURL string, pool *pgxpool.Pool, handlers map[string]Handler,
 	log *slog.Logger, waitSecs, visibility int32, reg prometheus.Registerer) *Consumer {
 	c := &Consumer{SQS: client, QueueURL: queueURL, Pool: pool, Handlers: handlers, Log: log, WaitSecs: waitSecs, Visibility: visibility,
 		processed: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -52,11 +51,8 @@ func NewConsumer(client *sqs.Client, queueURL string, pool *pgxpool.Pool, handle
 func (c *Consumer) Run(ctx context.Context) {
 	delay := 200 * time.Millisecond
 	for ctx.Err() == nil {
-		out, err := c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl:            aws.String(c.QueueURL),
-			MaxNumberOfMessages: 10,
-			WaitTimeSeconds:     c.WaitSecs,
-			VisibilityTimeout:   c.Visibility,
+		msgs, err := c.SQS.Receive(ctx, sqsq.ReceiveInput{
+			QueueURL: c.QueueURL, MaxMessages: 10, WaitSeconds: int(c.WaitSecs), VisibilitySeconds: int(c.Visibility),
 		})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -72,7 +68,7 @@ func (c *Consumer) Run(ctx context.Context) {
 			continue
 		}
 		delay = 200 * time.Millisecond
-		for _, m := range out.Messages {
+		for _, m := range msgs {
 			// Detached from ctx: shutdown waits for this message instead of
 			// cutting its transaction short.
 			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(c.Visibility)*time.Second)
@@ -82,9 +78,9 @@ func (c *Consumer) Run(ctx context.Context) {
 	}
 }
 
-func (c *Consumer) handle(ctx context.Context, m sqstypes.Message) {
-	log := c.Log.With("message_id", aws.ToString(m.MessageId))
-	ev, err := ParseMessage([]byte(aws.ToString(m.Body)))
+func (c *Consumer) handle(ctx context.Context, m sqsq.Message) {
+	log := c.Log.With("message_id", m.MessageID, "receive_count", m.ReceiveCount())
+	ev, err := ParseMessage([]byte(m.Body))
 	if err != nil {
 		// Left on the queue: redrive moves it to the DLQ for a person to see.
 		log.Error("undecodable message", "err", err)
@@ -98,9 +94,7 @@ func (c *Consumer) handle(ctx context.Context, m sqstypes.Message) {
 		log.Warn("handling failed; the message will be redelivered", "err", err)
 		return
 	}
-	if _, err := c.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{
-		QueueUrl: aws.String(c.QueueURL), ReceiptHandle: m.ReceiptHandle,
-	}); err != nil {
+	if err := c.SQS.Delete(ctx, c.QueueURL, m.ReceiptHandle); err != nil {
 		// The effect is committed; a redelivery will be seen as a duplicate.
 		log.Warn("delete failed", "err", err)
 	}

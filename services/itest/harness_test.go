@@ -1,0 +1,494 @@
+// Package itest runs the services against real PostgreSQL, Redis and an
+// SNS/SQS emulator (goaws): no mocks of any of them. scripts/ci-deps.sh
+// starts all three. Without them the tests are skipped locally and fail
+// under CI=true.
+package itest
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/example/ecommerce-platform/services/internal/auth"
+	"github.com/example/ecommerce-platform/services/internal/config"
+	"github.com/example/ecommerce-platform/services/internal/order"
+	"github.com/example/ecommerce-platform/services/internal/platform"
+	"github.com/example/ecommerce-platform/services/internal/product"
+	"github.com/example/ecommerce-platform/services/internal/sqsq"
+	"github.com/example/ecommerce-platform/services/internal/user"
+)
+
+func env(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+var (
+	adminDBURL  = env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+	redisURL    = env("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+	awsEndpoint = env("TEST_AWS_ENDPOINT_URL", "http://127.0.0.1:4100")
+	awsRegion   = "us-east-1"
+)
+
+func TestMain(m *testing.M) {
+	// The emulator ignores credentials but the SDK wants some; never reach
+	// for instance metadata on a developer machine.
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_EC2_METADATA_DISABLED": "true"} {
+		if os.Getenv(k) == "" {
+			os.Setenv(k, v)
+		}
+	}
+	var missing []string
+	for name, raw := range map[string]string{"PostgreSQL (TEST_DATABASE_URL)": adminDBURL, "Redis (TEST_REDIS_URL)": redisURL, "goaws (TEST_AWS_ENDPOINT_URL)": awsEndpoint} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			missing = append(missing, name+": "+err.Error())
+			continue
+		}
+		c, err := net.DialTimeout("tcp", u.Host, 2*time.Second)
+		if err != nil {
+			missing = append(missing, name+" at "+u.Host)
+			continue
+		}
+		c.Close()
+	}
+	if len(missing) > 0 {
+		msg := "integration servers unreachable: " + strings.Join(missing, ", ") + " (run services/scripts/ci-deps.sh)"
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintln(os.Stderr, "FAIL: "+msg)
+			os.Exit(1)
+		}
+		fmt.Fprintln(os.Stderr, "SKIP: "+msg)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// newDatabase creates an empty database for one test and drops it after.
+func newDatabase(t testing.TB, prefix string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, adminDBURL)
+	if err != nil {
+		t.Fatalf("connect admin database: %v", err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("itest_%s_%s", prefix, strings.ReplaceAll(uuid.NewString()[:13], "-", ""))
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("create database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, adminDBURL)
+		if err != nil {
+			t.Logf("drop database %s: %v", name, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Logf("drop database %s: %v", name, err)
+		}
+	})
+	u, _ := url.Parse(adminDBURL)
+	u.Path = "/" + name
+	return u.String()
+}
+
+func openPool(t testing.TB, dsn string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("open pool: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+func awsConfig(t testing.TB) aws.Config {
+	t.Helper()
+	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion(awsRegion))
+	if err != nil {
+		t.Fatalf("aws config: %v", err)
+	}
+	return cfg
+}
+
+func snsClient(t testing.TB, endpoint string) *sns.Client {
+	return sns.NewFromConfig(awsConfig(t), func(o *sns.Options) { o.BaseEndpoint = aws.String(endpoint) })
+}
+
+func sqsClient(t testing.TB) *sqsq.Client {
+	return sqsq.New(awsConfig(t), awsEndpoint)
+}
+
+func uniqueName(prefix string) string {
+	return prefix + "-" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+}
+
+func newTopic(t testing.TB, prefix string) string {
+	t.Helper()
+	out, err := snsClient(t, awsEndpoint).CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String(uniqueName(prefix))})
+	if err != nil {
+		t.Fatalf("create topic: %v", err)
+	}
+	return aws.ToString(out.TopicArn)
+}
+
+// queue is an SQS queue with its dead-letter queue.
+type queue struct {
+	URL, ARN, DLQURL string
+}
+
+// newQueue creates a queue whose messages go to a DLQ after maxReceives.
+func newQueue(t testing.TB, prefix string, visibility, maxReceives int) queue {
+	t.Helper()
+	ctx := context.Background()
+	c := sqsClient(t)
+	name := uniqueName(prefix)
+	dlq, err := c.CreateQueue(ctx, name+"-dlq", nil)
+	if err != nil {
+		t.Fatalf("create dlq: %v", err)
+	}
+	u, err := c.CreateQueue(ctx, name, map[string]string{
+		"VisibilityTimeout": fmt.Sprint(visibility),
+		"RedrivePolicy":     fmt.Sprintf(`{"maxReceiveCount":"%d","deadLetterTargetArn":"%s"}`, maxReceives, queueARN(t, dlq)),
+	})
+	if err != nil {
+		t.Fatalf("create queue: %v", err)
+	}
+	return queue{URL: u, ARN: queueARN(t, u), DLQURL: dlq}
+}
+
+func queueARN(t testing.TB, u string) string {
+	t.Helper()
+	attrs, err := sqsClient(t).Attributes(context.Background(), u, "QueueArn")
+	if err != nil {
+		t.Fatalf("queue attributes: %v", err)
+	}
+	if attrs["QueueArn"] == "" {
+		t.Fatalf("queue %s has no QueueArn", u)
+	}
+	return attrs["QueueArn"]
+}
+
+func subscribe(t testing.TB, topicARN string, q queue, raw bool) {
+	t.Helper()
+	_, err := snsClient(t, awsEndpoint).Subscribe(context.Background(), &sns.SubscribeInput{
+		TopicArn: aws.String(topicARN), Protocol: aws.String("sqs"), Endpoint: aws.String(q.ARN),
+		Attributes: map[string]string{"RawMessageDelivery": fmt.Sprint(raw)},
+	})
+	if err != nil {
+		t.Fatalf("subscribe: %v", err)
+	}
+}
+
+// syncBuffer collects a service's logs; they are printed if the test fails.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// running is a service started in this process on a random port.
+type running struct {
+	URL  string
+	App  *platform.App
+	Logs *syncBuffer
+}
+
+var builders = map[string]platform.Builder{
+	config.Auth: auth.New, config.User: user.New, config.Product: product.New, config.Order: order.New,
+}
+
+// startService starts one service with the given settings (the same
+// variables the deployment sets) and stops it when the test ends.
+func startService(t testing.TB, name string, vars map[string]string) *running {
+	t.Helper()
+	base := map[string]string{
+		"SERVICE_NAME": name, "HTTP_ADDR": "127.0.0.1:0", "AWS_REGION": awsRegion, "AWS_ENDPOINT_URL": awsEndpoint,
+		"OUTBOX_POLL_INTERVAL": "50ms", "QUEUE_WAIT_SECONDS": "1", "QUEUE_VISIBILITY_TIMEOUT_SECONDS": "2",
+		"SHUTDOWN_TIMEOUT": "10s", "PASSWORD_HASH_MEMORY_KB": "8192", "LOG_LEVEL": "debug",
+	}
+	for k, v := range vars {
+		base[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return base[k] })
+	if err != nil {
+		t.Fatalf("%s config: %v", name, err)
+	}
+	logs := &syncBuffer{}
+	app, err := platform.Start(context.Background(), cfg, platform.NewLogger(logs, name, slog.LevelDebug), builders[name])
+	if err != nil {
+		t.Fatalf("start %s: %v\n%s", name, err, logs.String())
+	}
+	t.Cleanup(func() {
+		if err := app.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutdown %s: %v", name, err)
+		}
+		if t.Failed() {
+			out := logs.String()
+			if len(out) > 6000 {
+				out = "..." + out[len(out)-6000:]
+			}
+			t.Logf("%s logs:\n%s", name, out)
+		}
+	})
+	return &running{URL: "http://" + app.Addr(), App: app, Logs: logs}
+}
+
+func signingKeyPEM(t testing.TB) string {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+const adminEmail = "admin@example.com"
+
+// stack is the four services wired as in production: each publisher has a
+// topic, each consumer a queue with a DLQ subscribed to the topics it needs.
+type stack struct {
+	Auth, User, Product, Order *running
+	DB                         map[string]string // database URL by service
+	Queues                     map[string]queue  // consumer queue by service
+	Topics                     map[string]string // topic ARN by publisher
+}
+
+type stackOptions struct {
+	orderVars map[string]string
+	skipOrder bool
+}
+
+func startStack(t testing.TB, opts ...stackOptions) *stack {
+	t.Helper()
+	var o stackOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	s := &stack{DB: map[string]string{}, Queues: map[string]queue{}, Topics: map[string]string{}}
+	for _, n := range []string{"auth", "user", "product", "order"} {
+		s.DB[n] = newDatabase(t, n)
+	}
+	for _, n := range []string{"auth", "product", "order"} {
+		s.Topics[n] = newTopic(t, n+"-events")
+	}
+	for _, n := range []string{"user", "product", "order"} {
+		s.Queues[n] = newQueue(t, n+"-queue", 2, 3)
+	}
+	subscribe(t, s.Topics["auth"], s.Queues["user"], true)
+	subscribe(t, s.Topics["order"], s.Queues["product"], true)
+	// Not raw, to exercise unwrapping of SNS notifications.
+	subscribe(t, s.Topics["product"], s.Queues["order"], false)
+
+	s.Auth = startService(t, "auth", map[string]string{
+		"DATABASE_URL": s.DB["auth"], "TOPIC_ARN": s.Topics["auth"], "JWT_SIGNING_KEY": signingKeyPEM(t), "ADMIN_EMAILS": adminEmail,
+		"REDIS_URL": redisURL,
+	})
+	jwks := s.Auth.URL + "/v1/auth/jwks"
+	s.Product = startService(t, "product", map[string]string{
+		"DATABASE_URL": s.DB["product"], "REDIS_URL": redisURL, "QUEUE_URL": s.Queues["product"].URL,
+		"TOPIC_ARN": s.Topics["product"], "AUTH_JWKS_URL": jwks,
+	})
+	if !o.skipOrder {
+		vars := map[string]string{
+			"DATABASE_URL": s.DB["order"], "QUEUE_URL": s.Queues["order"].URL, "TOPIC_ARN": s.Topics["order"],
+			"AUTH_JWKS_URL": jwks, "PRODUCT_API_URL": s.Product.URL,
+		}
+		for k, v := range o.orderVars {
+			vars[k] = v
+		}
+		s.Order = startService(t, "order", vars)
+	}
+	s.User = startService(t, "user", map[string]string{
+		"DATABASE_URL": s.DB["user"], "QUEUE_URL": s.Queues["user"].URL, "AUTH_JWKS_URL": jwks,
+	})
+	return s
+}
+
+// response is a decoded HTTP answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("response is not a JSON object (status %d): %q", r.Status, r.Body)
+	}
+	return m
+}
+
+// errField returns the field an error response names.
+func (r response) errField(t testing.TB) string {
+	t.Helper()
+	e, _ := r.json(t)["error"].(map[string]any)
+	if e == nil {
+		t.Fatalf("no error object in %s", r.Body)
+	}
+	f, _ := e["field"].(string)
+	return f
+}
+
+var httpClient = &http.Client{Timeout: 15 * time.Second}
+
+func call(t testing.TB, method, u, token string, body any, headers ...string) response {
+	t.Helper()
+	r, err := tryCall(method, u, token, body, headers...)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	return r
+}
+
+func tryCall(method, u, token string, body any, headers ...string) (response, error) {
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			return response{}, err
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, u, rd)
+	if err != nil {
+		return response{}, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}, err
+}
+
+func expect(t testing.TB, r response, status int) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out after %s waiting for %s", within, what)
+}
+
+// register and login return an access token and a refresh token.
+func registerAndLogin(t testing.TB, s *stack, email string) (access, refresh, id string) {
+	t.Helper()
+	r := call(t, "POST", s.Auth.URL+"/v1/auth/register", "", map[string]string{"email": email, "password": "correct horse battery"})
+	expect(t, r, http.StatusCreated)
+	id = r.json(t)["id"].(string)
+	r = call(t, "POST", s.Auth.URL+"/v1/auth/login", "", map[string]string{"email": email, "password": "correct horse battery"})
+	expect(t, r, http.StatusOK)
+	m := r.json(t)
+	return m["access_token"].(string), m["refresh_token"].(string), id
+}
+
+func createProduct(t testing.TB, s *stack, adminToken, sku string, price, stock int) string {
+	t.Helper()
+	r := call(t, "POST", s.Product.URL+"/v1/products", adminToken, map[string]any{
+		"sku": sku, "name": "Product " + sku, "description": "A fine " + sku, "price_cents": price, "stock": stock,
+	})
+	expect(t, r, http.StatusCreated)
+	return r.json(t)["id"].(string)
+}
+
+func stockOf(t testing.TB, s *stack, productID string) int {
+	t.Helper()
+	r := call(t, "GET", s.Product.URL+"/v1/products/"+productID+"/stock", "", nil)
+	expect(t, r, http.StatusOK)
+	return int(r.json(t)["stock"].(float64))
+}
+
+func placeOrder(t testing.TB, s *stack, token, key string, items ...any) response {
+	t.Helper()
+	var lines []map[string]any
+	for i := 0; i+1 < len(items); i += 2 {
+		lines = append(lines, map[string]any{"product_id": items[i], "quantity": items[i+1]})
+	}
+	return call(t, "POST", s.Order.URL+"/v1/orders", token, map[string]any{"items": lines}, "Idempotency-Key", key)
+}
+
+func scalar[T any](t testing.TB, dsn, sql string, args ...any) T {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(context.Background())
+	var v T
+	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return v
+}
