@@ -225,3 +225,52 @@ func indexURN(rs []*Resource) map[string]*Resource {
 	}
 	return m
 }
+
+// Get returns the input at a dotted path ("vpcConfig.subnetIds") as a plain
+// value, secrets shown as "[secret]", or nil when absent. Array elements are
+// addressed by index ("tags.Name", "routes.0.cidrBlock").
+func (r *Resource) Get(path string) any {
+	var cur any = Redact(r.Inputs)
+	for _, part := range strings.Split(path, ".") {
+		switch v := cur.(type) {
+		case map[string]any:
+			cur = v[part]
+		case []any:
+			var i int
+			if _, err := fmt.Sscanf(part, "%d", &i); err != nil || i < 0 || i >= len(v) {
+				return nil
+			}
+			cur = v[i]
+		default:
+			return nil
+		}
+	}
+	return cur
+}
+
+// String returns the input at path as a string, "" if it is not one.
+func (r *Resource) String(path string) string {
+	s, _ := r.Get(path).(string)
+	return s
+}
+
+// Children returns the resources whose parent is r.
+func (inv *Inventory) Children(r *Resource) []*Resource {
+	var out []*Resource
+	for _, c := range inv.Resources {
+		if c.Parent == r.URN {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Descendants returns every resource below r.
+func (inv *Inventory) Descendants(r *Resource) []*Resource {
+	var out []*Resource
+	for _, c := range inv.Children(r) {
+		out = append(out, c)
+		out = append(out, inv.Descendants(c)...)
+	}
+	return out
+}

@@ -6,16 +6,16 @@ import (
 
 // Run executes program as the given project and stack under the mocks, with
 // config as the program's configuration, and returns what it registered.
+// The inventory is returned even when the program fails, so a caller can
+// check that nothing was created before the error.
 func Run(project, stack string, config map[string]string, program pulumi.RunFunc) (*Inventory, error) {
 	mocks := NewMocks(project, stack)
 	withConfig := func(info *pulumi.RunInfo) {
 		info.Config = config
 		info.ConfigSecretKeys = nil
 	}
-	if err := pulumi.RunErr(program, pulumi.WithMocks(project, stack, mocks), withConfig); err != nil {
-		return nil, err
-	}
-	return &Inventory{Stack: stack, Resources: mocks.Resources()}, nil
+	err := pulumi.RunErr(program, pulumi.WithMocks(project, stack, mocks), withConfig)
+	return &Inventory{Stack: stack, Resources: mocks.Resources()}, err
 }
 
 // Stack loads the project in dir and the stack's config file, then runs

@@ -13,10 +13,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/example/ecommerce-platform/stacks"
-	"github.com/example/ecommerce-platform/stacks/plan"
 )
 
 func main() {
@@ -37,26 +35,7 @@ func run(args []string, stdout io.Writer) error {
 	if *stack == "" {
 		return errors.New("plan: -stack is required, e.g. -stack dev")
 	}
-	proj, err := plan.LoadProject(*dir)
-	if err != nil {
-		return err
-	}
-	cfg, err := proj.Config(*dir, *stack)
-	if err != nil {
-		return err
-	}
-	// Parse the namespace's keys as written, so a misspelt key is an error
-	// here rather than a setting silently left at its default.
-	raw := map[string]string{}
-	for k, v := range cfg {
-		if key, ok := strings.CutPrefix(k, stacks.Namespace+":"); ok {
-			raw[key] = v
-		}
-	}
-	if _, err := stacks.Parse(raw); err != nil {
-		return err
-	}
-	inv, err := plan.Run(proj.Name, *stack, cfg, stacks.Program)
+	inv, err := stacks.PlanStack(*dir, *stack)
 	if err != nil {
 		return err
 	}
