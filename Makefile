@@ -1,0 +1,53 @@
+# The platform's tasks. `make plan` and `make test` are the two commands a
+# newcomer needs; see README.md.
+GO    ?= go
+STACK ?= dev
+OUT   ?=
+
+.PHONY: plan plan-all test test-infra test-services deps lint bench bench-infra bench-services run-local smoke
+
+## plan: what STACK would create, offline under Pulumi's mock engine (OUT=file.json for the inventory)
+plan:
+	@$(GO) build -o bin/plan ./stacks/cmd/plan
+	@bin/plan -stack $(STACK) $(if $(OUT),-out $(OUT))
+
+## plan-all: plan every shipped stack
+plan-all:
+	@for s in dev staging prod; do $(MAKE) --no-print-directory plan STACK=$$s OUT=plan-$$s.json || exit 1; done
+
+## test: lint, infrastructure tests under mocks, service tests against real servers
+test: lint test-infra test-services
+
+test-infra:
+	$(GO) test -count=1 ./...
+
+## deps: start PostgreSQL, Redis and the SNS/SQS emulator the service tests use
+deps:
+	bash services/scripts/ci-deps.sh
+
+test-services: deps
+	$(MAKE) -C services test
+
+## lint: gofmt and go vet over both modules
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	cd services && $(GO) vet ./...
+
+## bench: BenchmarkPlan for every stack, then the service benchmarks
+bench: bench-infra bench-services
+
+bench-infra:
+	$(GO) test -run '^$$' -bench BenchmarkPlan -benchmem -count=1 ./stacks/
+
+bench-services: deps
+	$(MAKE) -C services bench
+
+## run-local: all four services on local PostgreSQL, Redis and the emulator
+run-local: deps
+	$(MAKE) -C services run-local
+
+## smoke: walk the whole flow against run-local with curl
+smoke:
+	$(MAKE) -C services smoke
