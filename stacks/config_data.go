@@ -1,11 +1,244 @@
 package stacks
 
-// DataConfig holds the database, cache and messaging settings (filled in by
-// the data layer).
-type DataConfig struct{}
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
 
-func dataKeys() []string { return nil }
+// Services are the bundled services. Each owns one database, one runtime
+// secret per region and, when it consumes events, one queue per region.
+var Services = []string{"auth", "user", "product", "order"}
 
-func parseData(_ *reader, _ *Config) {}
+// DataConfig holds the database, cache and messaging settings.
+type DataConfig struct {
+	Database  DatabaseConfig
+	Cache     CacheConfig
+	Messaging MessagingConfig
+	// Events maps each domain event ("order.placed") to who publishes and
+	// who consumes it: the single declaration topics, queues, filter
+	// policies and runtime settings are derived from.
+	Events map[string]EventConfig
+}
 
-func parsedDataValidate(_ *Config, _ *problems) {}
+// DatabaseConfig sizes every service's PostgreSQL instance (primary and
+// replicas alike).
+type DatabaseConfig struct {
+	EngineVersion                    string `json:"engineVersion"`
+	InstanceClass                    string `json:"instanceClass"`
+	AllocatedStorageGiB              int    `json:"allocatedStorageGiB"`
+	MaxAllocatedStorageGiB           int    `json:"maxAllocatedStorageGiB"`
+	MultiAZ                          bool   `json:"multiAz"`
+	BackupRetentionDays              int    `json:"backupRetentionDays"`
+	MonitoringIntervalSeconds        int    `json:"monitoringIntervalSeconds"`
+	PerformanceInsightsRetentionDays int    `json:"performanceInsightsRetentionDays"`
+	SlowStatementMs                  int    `json:"slowStatementMs"`
+}
+
+// CacheConfig sizes the Redis replication group of every region.
+type CacheConfig struct {
+	EngineVersion         string `json:"engineVersion"`
+	NodeType              string `json:"nodeType"`
+	Replicas              int    `json:"replicas"`
+	SnapshotRetentionDays int    `json:"snapshotRetentionDays"`
+	SnapshotWindow        string `json:"snapshotWindow"`
+	MaintenanceWindow     string `json:"maintenanceWindow"`
+}
+
+// MessagingConfig tunes the consumer queues.
+type MessagingConfig struct {
+	MaxReceiveCount          int `json:"maxReceiveCount"`
+	VisibilityTimeoutSeconds int `json:"visibilityTimeoutSeconds"`
+	MessageRetentionSeconds  int `json:"messageRetentionSeconds"`
+}
+
+// EventConfig is one entry of the event map.
+type EventConfig struct {
+	Publishers []string `json:"publishers"`
+	Consumers  []string `json:"consumers"`
+}
+
+// Data key names.
+const (
+	KeyDatabase  = "database"
+	KeyCache     = "cache"
+	KeyMessaging = "messaging"
+	KeyEvents    = "events"
+)
+
+// Allowed values of the data settings. Fixed lists keep the program offline
+// and turn a typo into an error before anything is created.
+var (
+	// PostgresMajorVersions are the majors RDS supports; the minor is left
+	// to RDS (auto minor upgrades) so the program never fights it.
+	PostgresMajorVersions = []string{"14", "15", "16", "17"}
+	// DBInstanceFamilies are the RDS for PostgreSQL instance families.
+	DBInstanceFamilies = []string{"t3", "t4g", "m5", "m6g", "m6gd", "m6i", "m7g", "m7i", "r5", "r6g", "r6gd", "r6i", "r7g", "r7i", "x2g"}
+	// RedisEngineVersions are the ElastiCache Redis OSS versions with
+	// in-transit encryption, auth tokens and KMS at rest.
+	RedisEngineVersions = []string{"6.2", "7.0", "7.1"}
+	// CacheNodeFamilies are the ElastiCache node families.
+	CacheNodeFamilies = []string{"t3", "t4g", "m5", "m6g", "m7g", "r5", "r6g", "r7g"}
+	// MonitoringIntervals are the enhanced monitoring intervals RDS
+	// accepts; 0 (off) is not offered: monitoring is always on.
+	MonitoringIntervals = []int{1, 5, 10, 15, 30, 60}
+)
+
+const (
+	// MaxCacheReplicas is the ElastiCache limit of replicas per primary.
+	MaxCacheReplicas = 5
+	// MinProdBackupDays keeps a week of point-in-time recovery in prod.
+	MinProdBackupDays = 7
+)
+
+var (
+	dbClassPattern      = regexp.MustCompile(`^db\.([a-z0-9]+)\.([a-z0-9]+)$`)
+	cacheNodePattern    = regexp.MustCompile(`^cache\.([a-z0-9]+)\.([a-z0-9]+)$`)
+	eventNamePattern    = regexp.MustCompile(`^[a-z][a-z0-9]*(\.[a-z][a-z0-9_]*)+$`)
+	maintWindowPattern  = regexp.MustCompile(`^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$`)
+	dailyWindowPattern  = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$`)
+	validPIRetentionMsg = "7, or a multiple of 31 up to 731"
+)
+
+func dataKeys() []string { return []string{KeyDatabase, KeyCache, KeyMessaging, KeyEvents} }
+
+func parseData(r *reader, c *Config) {
+	r.object(KeyDatabase, &c.Data.Database)
+	r.object(KeyCache, &c.Data.Cache)
+	r.object(KeyMessaging, &c.Data.Messaging)
+	r.object(KeyEvents, &c.Data.Events)
+}
+
+func parsedDataValidate(c *Config, p *problems) {
+	validateDatabase(c, p)
+	validateCache(c, p)
+	validateMessaging(c, p)
+	validateEvents(c, p)
+}
+
+func validateDatabase(c *Config, p *problems) {
+	d := c.Data.Database
+	key := func(f string) string { return KeyDatabase + "." + f }
+	if !oneOf(d.EngineVersion, PostgresMajorVersions) {
+		p.add(key("engineVersion"), "%q is not supported; allowed: a PostgreSQL major version, %s", d.EngineVersion, quoteAll(PostgresMajorVersions))
+	}
+	if m := dbClassPattern.FindStringSubmatch(d.InstanceClass); m == nil {
+		p.add(key("instanceClass"), "%q is not an RDS instance class such as db.r6g.large", d.InstanceClass)
+	} else if !oneOf(m[1], DBInstanceFamilies) {
+		p.add(key("instanceClass"), "%q has unknown family %q; allowed families: %s", d.InstanceClass, m[1], strings.Join(DBInstanceFamilies, ", "))
+	}
+	if d.AllocatedStorageGiB < 20 || d.AllocatedStorageGiB > 65536 {
+		p.add(key("allocatedStorageGiB"), "%d is out of range; allowed: 20 to 65536 (gp3)", d.AllocatedStorageGiB)
+	}
+	// RDS requires the autoscaling ceiling at least 10% above the start.
+	if d.MaxAllocatedStorageGiB > 65536 || d.MaxAllocatedStorageGiB*10 < d.AllocatedStorageGiB*11 {
+		p.add(key("maxAllocatedStorageGiB"), "%d must be at least 10%% above allocatedStorageGiB (%d) and at most 65536", d.MaxAllocatedStorageGiB, d.AllocatedStorageGiB)
+	}
+	// Backups cannot be off: cross-region read replicas and point-in-time
+	// recovery both need them.
+	if d.BackupRetentionDays < 1 || d.BackupRetentionDays > 35 {
+		p.add(key("backupRetentionDays"), "%d is out of range; allowed: 1 to 35", d.BackupRetentionDays)
+	} else if c.Environment == "prod" && d.BackupRetentionDays < MinProdBackupDays {
+		p.add(key("backupRetentionDays"), "%d is too short for prod; allowed: %d to 35", d.BackupRetentionDays, MinProdBackupDays)
+	}
+	if c.Environment == "prod" && !d.MultiAZ {
+		p.add(key("multiAz"), "must be true in prod so losing one zone does not take the databases down")
+	}
+	if !oneOf(d.MonitoringIntervalSeconds, MonitoringIntervals) {
+		p.add(key("monitoringIntervalSeconds"), "%d is not allowed; allowed: %v", d.MonitoringIntervalSeconds, MonitoringIntervals)
+	}
+	if pi := d.PerformanceInsightsRetentionDays; pi != 7 && (pi < 31 || pi > 731 || pi%31 != 0) {
+		p.add(key("performanceInsightsRetentionDays"), "%d is not allowed; allowed: %s", pi, validPIRetentionMsg)
+	}
+	if d.SlowStatementMs < 1 || d.SlowStatementMs > 3_600_000 {
+		p.add(key("slowStatementMs"), "%d is out of range; allowed: 1 to 3600000 milliseconds", d.SlowStatementMs)
+	}
+}
+
+func validateCache(c *Config, p *problems) {
+	k := c.Data.Cache
+	key := func(f string) string { return KeyCache + "." + f }
+	if !oneOf(k.EngineVersion, RedisEngineVersions) {
+		p.add(key("engineVersion"), "%q is not supported; allowed: %s", k.EngineVersion, quoteAll(RedisEngineVersions))
+	}
+	if m := cacheNodePattern.FindStringSubmatch(k.NodeType); m == nil {
+		p.add(key("nodeType"), "%q is not an ElastiCache node type such as cache.r7g.large", k.NodeType)
+	} else if !oneOf(m[1], CacheNodeFamilies) {
+		p.add(key("nodeType"), "%q has unknown family %q; allowed families: %s", k.NodeType, m[1], strings.Join(CacheNodeFamilies, ", "))
+	}
+	if k.Replicas < 0 || k.Replicas > MaxCacheReplicas {
+		p.add(key("replicas"), "%d is out of range; allowed: 0 to %d", k.Replicas, MaxCacheReplicas)
+	} else if c.Environment == "prod" && k.Replicas < 1 {
+		p.add(key("replicas"), "prod needs at least 1 replica, so the cache fails over to another zone")
+	}
+	if k.SnapshotRetentionDays < 0 || k.SnapshotRetentionDays > 35 {
+		p.add(key("snapshotRetentionDays"), "%d is out of range; allowed: 0 to 35", k.SnapshotRetentionDays)
+	} else if c.Environment == "prod" && k.SnapshotRetentionDays < 1 {
+		p.add(key("snapshotRetentionDays"), "prod keeps at least 1 daily snapshot; allowed: 1 to 35")
+	}
+	if !dailyWindowPattern.MatchString(k.SnapshotWindow) {
+		p.add(key("snapshotWindow"), "%q is not a UTC window such as 03:00-04:00", k.SnapshotWindow)
+	}
+	if !maintWindowPattern.MatchString(k.MaintenanceWindow) {
+		p.add(key("maintenanceWindow"), "%q is not a weekly UTC window such as sun:05:00-sun:06:00", k.MaintenanceWindow)
+	}
+}
+
+func validateMessaging(c *Config, p *problems) {
+	m := c.Data.Messaging
+	key := func(f string) string { return KeyMessaging + "." + f }
+	if m.MaxReceiveCount < 1 || m.MaxReceiveCount > 1000 {
+		p.add(key("maxReceiveCount"), "%d is out of range; allowed: 1 to 1000", m.MaxReceiveCount)
+	}
+	if m.VisibilityTimeoutSeconds < 0 || m.VisibilityTimeoutSeconds > 43200 {
+		p.add(key("visibilityTimeoutSeconds"), "%d is out of range; allowed: 0 to 43200", m.VisibilityTimeoutSeconds)
+	}
+	if m.MessageRetentionSeconds < 60 || m.MessageRetentionSeconds > 1209600 {
+		p.add(key("messageRetentionSeconds"), "%d is out of range; allowed: 60 to 1209600 (14 days)", m.MessageRetentionSeconds)
+	}
+}
+
+func validateEvents(c *Config, p *problems) {
+	if len(c.Data.Events) == 0 {
+		p.add(KeyEvents, "must declare at least one event")
+		return
+	}
+	for _, name := range c.Data.EventNames() {
+		ev := c.Data.Events[name]
+		base := fmt.Sprintf("%s.%s", KeyEvents, name)
+		if !eventNamePattern.MatchString(name) {
+			p.add(base, "%q is not an event name such as order.placed (lower case, dot-separated)", name)
+		}
+		// A consumer without a producer would wait on a topic nobody
+		// writes to; an event nobody consumes is allowed (audit, future).
+		if len(ev.Publishers) == 0 {
+			p.add(base+".publishers", "must name the service that publishes %s; allowed: %s", name, quoteAll(Services))
+		}
+		checkServices := func(field string, list []string) {
+			seen := map[string]bool{}
+			for i, s := range list {
+				k := fmt.Sprintf("%s.%s[%d]", base, field, i)
+				if !oneOf(s, Services) {
+					p.add(k, "%q is not a service; allowed: %s", s, quoteAll(Services))
+				}
+				if seen[s] {
+					p.add(k, "%q is listed twice", s)
+				}
+				seen[s] = true
+			}
+		}
+		checkServices("publishers", ev.Publishers)
+		checkServices("consumers", ev.Consumers)
+	}
+}
+
+// EventNames returns the declared events in a stable order.
+func (d *DataConfig) EventNames() []string {
+	names := make([]string, 0, len(d.Events))
+	for n := range d.Events {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

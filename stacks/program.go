@@ -59,6 +59,11 @@ func NewProvider(ctx *pulumi.Context, cfg *Config, regionName string) (*aws.Prov
 func Build(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
 	p := &Platform{Config: cfg}
 	summary := pulumi.Map{}
+	topology, err := cfg.Data.Topology()
+	if err != nil {
+		return nil, err
+	}
+	var master *region.Region
 	for _, rc := range cfg.Ordered() {
 		provider, err := NewProvider(ctx, cfg, rc.Name)
 		if err != nil {
@@ -82,11 +87,15 @@ func Build(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
 				SystemNodes:       nodeGroup(cfg.Cluster.SystemNodes),
 				WorkloadNodes:     nodeGroup(cfg.Cluster.WorkloadNodes),
 			},
+			Data: dataArgs(ctx, cfg, topology, master),
 		}, pulumi.Provider(provider))
 		if err != nil {
 			return nil, fmt.Errorf("region %s: %w", rc.Name, err)
 		}
 		p.Regions = append(p.Regions, r)
+		if r.Master {
+			master = r
+		}
 		summary[rc.Name] = pulumi.Map{
 			"master":            pulumi.Bool(r.Master),
 			"vpcId":             r.Network.VpcID,
@@ -96,8 +105,13 @@ func Build(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
 			"clusterEndpoint":   r.Cluster.Endpoint,
 			"oidcProviderArn":   r.Cluster.OidcProviderArn,
 			"kmsKeyArn":         r.Key.Arn,
+			"data":              regionDataSummary(r),
 		}
 	}
+	if err := subscribe(ctx, cfg, topology, master, p.Regions); err != nil {
+		return nil, err
+	}
+	ctx.Export("services", servicesSummary(cfg, topology, p.Regions))
 	ctx.Export("environment", pulumi.String(cfg.Environment))
 	ctx.Export("masterRegion", pulumi.String(cfg.MasterRegion))
 	ctx.Export("regions", summary)

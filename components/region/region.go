@@ -24,6 +24,9 @@ type Args struct {
 	AccountID   string
 	Network     NetworkArgs
 	Cluster     ClusterArgs
+	// Data adds databases, cache, queues and runtime secrets (topics too in
+	// the master region); nil builds none of them.
+	Data *DataArgs
 }
 
 // NetworkArgs are the region's network settings.
@@ -52,6 +55,8 @@ type Region struct {
 	Key     *keys.Key
 	Network *network.Network
 	Cluster *cluster.Cluster
+	// Data is the region's data layer; nil when Args.Data was nil.
+	Data *Data
 }
 
 func (a *Args) check() error {
@@ -61,7 +66,7 @@ func (a *Args) check() error {
 	if a.Region == "" || a.DisplayName == "" || a.AccountID == "" {
 		return errors.New("region: Region, DisplayName and AccountID are required")
 	}
-	return nil
+	return a.Data.check(a.Master)
 }
 
 // New builds the region: key -> network -> cluster.
@@ -114,11 +119,24 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	r.Key, r.Network, r.Cluster = key, net, cl
 
-	// Seams: data (databases, cache), messaging (queues), ingress and
-	// workloads plug in here, each taking the network, cluster and key.
-
-	return r, ctx.RegisterResourceOutputs(r, pulumi.Map{
+	outputs := pulumi.Map{
 		"vpcId":       net.VpcID,
 		"clusterName": cl.Name,
-	})
+	}
+	if args.Data != nil {
+		data, err := newData(ctx, name, args, r, parent)
+		if err != nil {
+			return nil, err
+		}
+		r.Data = data
+		outputs["databaseAddresses"] = data.Databases.Addresses
+		outputs["cacheAddress"] = data.Cache.Address
+		outputs["queueUrls"] = data.Queues.Urls
+		outputs["runtimeSecretArns"] = data.Settings.SecretArns
+	}
+
+	// Seams: ingress and workloads plug in here, each taking the network,
+	// cluster, key and data.
+
+	return r, ctx.RegisterResourceOutputs(r, outputs)
 }

@@ -124,9 +124,9 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 
 	id, state := m.outputs(r)
 	if isProvider {
-		if region := args.Inputs["region"]; region.IsString() {
-			m.regions[id] = region.StringValue()
-		}
+		// Resources of a region-less provider (random, kubernetes) belong
+		// to the region of the component holding the provider.
+		m.regions[id] = r.Region
 		if ids := args.Inputs["allowedAccountIds"]; ids.IsArray() && len(ids.ArrayValue()) > 0 {
 			m.accounts[id] = ids.ArrayValue()[0].StringValue()
 		}

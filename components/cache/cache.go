@@ -1,0 +1,190 @@
+// Package cache builds the Redis (ElastiCache) replication group of one
+// region: TLS, encryption at rest with the regional key, an auth token, and
+// reachable from the cluster nodes only. Caches are regional: each region
+// invalidates its own from events.
+package cache
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Port is the Redis port.
+const Port = 6379
+
+// TokenSpecial are the only punctuation characters ElastiCache accepts in an
+// auth token (besides letters and digits).
+const TokenSpecial = "!&#$^<>-"
+
+// TokenLength is within ElastiCache's 16 to 128.
+const TokenLength = 64
+
+// Settings size the replication group; the stack config fills them.
+type Settings struct {
+	// EngineVersion of Redis OSS, e.g. "7.1".
+	EngineVersion string
+	// NodeType, e.g. cache.r7g.large.
+	NodeType string
+	// Replicas is the number of read replicas of the primary, 0 to 5. With
+	// at least one, the group is Multi-AZ with automatic failover.
+	Replicas int
+	// SnapshotRetentionDays of daily snapshots; 0 takes none.
+	SnapshotRetentionDays int
+	// SnapshotWindow ("03:00-04:00") and MaintenanceWindow
+	// ("sun:05:00-sun:06:00") in UTC.
+	SnapshotWindow    string
+	MaintenanceWindow string
+}
+
+// Args configures the cache of one region.
+type Args struct {
+	// DisplayName names the group and its Name tags.
+	DisplayName string
+	Settings    Settings
+	// VpcID, SubnetIDs (the database subnets) and NodeSecurityGroupID (the
+	// only source admitted on 6379).
+	VpcID               pulumi.StringInput
+	SubnetIDs           pulumi.StringArrayInput
+	NodeSecurityGroupID pulumi.StringInput
+	// KmsKeyArn encrypts the data at rest and the snapshots.
+	KmsKeyArn pulumi.StringInput
+}
+
+// Cache is one region's Redis replication group.
+type Cache struct {
+	pulumi.ResourceState
+
+	// Address is the primary endpoint; writes and reads go there.
+	Address pulumi.StringOutput `pulumi:"address"`
+	// ReaderAddress balances reads over the replicas.
+	ReaderAddress pulumi.StringOutput `pulumi:"readerAddress"`
+	// SecurityGroupID guards the group.
+	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
+	// AuthToken is the Redis AUTH token, always a secret output.
+	AuthToken pulumi.StringOutput `pulumi:"authToken"`
+}
+
+func (a *Args) check() error {
+	if a == nil {
+		return errors.New("cache: args are required")
+	}
+	var errs []error
+	if a.DisplayName == "" {
+		errs = append(errs, errors.New("cache: DisplayName is required"))
+	}
+	if a.VpcID == nil || a.SubnetIDs == nil || a.NodeSecurityGroupID == nil {
+		errs = append(errs, errors.New("cache: VpcID, SubnetIDs and NodeSecurityGroupID are required"))
+	}
+	if a.KmsKeyArn == nil {
+		errs = append(errs, errors.New("cache: KmsKeyArn is required: data at rest is always encrypted"))
+	}
+	s := a.Settings
+	if s.EngineVersion == "" || s.NodeType == "" || s.SnapshotWindow == "" || s.MaintenanceWindow == "" {
+		errs = append(errs, errors.New("cache: EngineVersion, NodeType, SnapshotWindow and MaintenanceWindow are required"))
+	}
+	if s.Replicas < 0 || s.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("cache: Replicas %d: allowed 0 to 5", s.Replicas))
+	}
+	if s.SnapshotRetentionDays < 0 || s.SnapshotRetentionDays > 35 {
+		errs = append(errs, fmt.Errorf("cache: SnapshotRetentionDays %d: allowed 0 to 35", s.SnapshotRetentionDays))
+	}
+	return errors.Join(errs...)
+}
+
+// URL is the connection URL the services read: TLS ("rediss"), no
+// credential in it; the token travels separately as a secret.
+func URL(address string) string { return fmt.Sprintf("rediss://%s:%d", address, Port) }
+
+// New creates the cache. Pass the region's AWS provider and a random
+// provider in opts.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Cache, error) {
+	if err := args.check(); err != nil {
+		return nil, err
+	}
+	c := &Cache{}
+	if err := ctx.RegisterComponentResource("ecommerce:cache:Cache", name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	s := args.Settings
+	tags := pulumi.StringMap{"Name": pulumi.String(args.DisplayName + "-cache")}
+
+	subnets, err := elasticache.NewSubnetGroup(ctx, name, &elasticache.SubnetGroupArgs{
+		Description: pulumi.Sprintf("Cache subnets of %s", args.DisplayName),
+		SubnetIds:   args.SubnetIDs,
+		Tags:        tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	// No egress rule: Redis only answers.
+	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
+		VpcId:       args.VpcID,
+		Description: pulumi.String("Redis from the cluster nodes only"),
+		Ingress: ec2.SecurityGroupIngressArray{ec2.SecurityGroupIngressArgs{
+			Description:    pulumi.String("Redis (TLS) from the EKS nodes"),
+			Protocol:       pulumi.String("tcp"),
+			FromPort:       pulumi.Int(Port),
+			ToPort:         pulumi.Int(Port),
+			SecurityGroups: pulumi.StringArray{args.NodeSecurityGroupID},
+		}},
+		RevokeRulesOnDelete: pulumi.Bool(true),
+		Tags:                tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	token, err := random.NewRandomPassword(ctx, name+"-auth", &random.RandomPasswordArgs{
+		Length:          pulumi.Int(TokenLength),
+		Special:         pulumi.Bool(true),
+		OverrideSpecial: pulumi.String(TokenSpecial),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	authToken := pulumi.ToSecret(token.Result).(pulumi.StringOutput)
+
+	failover := s.Replicas > 0
+	group, err := elasticache.NewReplicationGroup(ctx, name, &elasticache.ReplicationGroupArgs{
+		Description:              pulumi.Sprintf("Regional cache of %s", args.DisplayName),
+		Engine:                   pulumi.String("redis"),
+		EngineVersion:            pulumi.String(s.EngineVersion),
+		NodeType:                 pulumi.String(s.NodeType),
+		Port:                     pulumi.Int(Port),
+		NumCacheClusters:         pulumi.Int(1 + s.Replicas),
+		AutomaticFailoverEnabled: pulumi.Bool(failover),
+		MultiAzEnabled:           pulumi.Bool(failover),
+		SubnetGroupName:          subnets.Name,
+		SecurityGroupIds:         pulumi.StringArray{sg.ID()},
+		TransitEncryptionEnabled: pulumi.Bool(true),
+		AtRestEncryptionEnabled:  pulumi.Bool(true),
+		KmsKeyId:                 args.KmsKeyArn,
+		AuthToken:                authToken,
+		// ROTATE keeps the old token valid while clients move to a new
+		// one, so replacing the token does not drop every connection.
+		AuthTokenUpdateStrategy: pulumi.String("ROTATE"),
+		SnapshotRetentionLimit:  pulumi.Int(s.SnapshotRetentionDays),
+		SnapshotWindow:          pulumi.String(s.SnapshotWindow),
+		MaintenanceWindow:       pulumi.String(s.MaintenanceWindow),
+		AutoMinorVersionUpgrade: pulumi.Bool(true),
+		Tags:                    tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	c.Address = group.PrimaryEndpointAddress
+	c.ReaderAddress = group.ReaderEndpointAddress
+	c.SecurityGroupID = sg.ID().ToStringOutput()
+	c.AuthToken = authToken
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"address":         c.Address,
+		"readerAddress":   c.ReaderAddress,
+		"securityGroupId": c.SecurityGroupID,
+		"authToken":       c.AuthToken,
+	})
+}
