@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -218,4 +220,49 @@ func TestInventoryJSONShape(t *testing.T) {
 	for _, rc := range cfg.Regions {
 		assert.True(t, regions[rc.Name], rc.Name)
 	}
+}
+
+// The master region is built first and every region exports its summary.
+func TestBuildOrderAndSummary(t *testing.T) {
+	proj, err := plan.LoadProject("..")
+	require.NoError(t, err)
+	cfg, err := proj.Config("..", "prod")
+	require.NoError(t, err)
+	// Listing the master last in config must not change the build order.
+	var c stacks.Config
+	var built *stacks.Platform
+	clusterNames := map[string]string{}
+	var mu sync.Mutex
+	_, err = plan.Run(proj.Name, "prod", cfg, func(ctx *pulumi.Context) error {
+		loaded, err := stacks.Load(ctx)
+		if err != nil {
+			return err
+		}
+		c = *loaded
+		c.Regions = append(c.Regions[1:], c.Regions[0])
+		built, err = stacks.Build(ctx, &c)
+		if err != nil {
+			return err
+		}
+		for _, r := range built.Regions {
+			name := r.Name
+			r.Cluster.Name.ApplyT(func(s string) string {
+				mu.Lock()
+				defer mu.Unlock()
+				clusterNames[name] = s
+				return s
+			})
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Len(t, built.Regions, 3)
+	assert.Equal(t, "us-east-1", built.Regions[0].Name)
+	assert.True(t, built.Regions[0].Master)
+	assert.False(t, built.Regions[1].Master)
+	assert.Equal(t, map[string]string{
+		"us-east-1":  "ecommerce-prod-us-east-1",
+		"eu-west-1":  "ecommerce-prod-eu-west-1",
+		"ap-south-1": "ecommerce-prod-ap-south-1",
+	}, clusterNames)
 }
