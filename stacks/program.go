@@ -105,13 +105,13 @@ func Build(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
 			"clusterEndpoint":   r.Cluster.Endpoint,
 			"oidcProviderArn":   r.Cluster.OidcProviderArn,
 			"kmsKeyArn":         r.Key.Arn,
-			"data":              regionDataSummary(r),
+			"data":              RegionData(r),
 		}
 	}
 	if err := subscribe(ctx, cfg, topology, master, p.Regions); err != nil {
 		return nil, err
 	}
-	ctx.Export("services", servicesSummary(cfg, topology, p.Regions))
+	ctx.Export("services", p.ServiceEndpoints())
 	ctx.Export("environment", pulumi.String(cfg.Environment))
 	ctx.Export("masterRegion", pulumi.String(cfg.MasterRegion))
 	ctx.Export("regions", summary)

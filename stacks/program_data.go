@@ -108,9 +108,9 @@ func subscribe(ctx *pulumi.Context, cfg *Config, topology *messaging.Topology, m
 	return err
 }
 
-// regionDataSummary exports the region's endpoints. Never a secret: the
-// runtime secrets are exported by ARN only.
-func regionDataSummary(r *region.Region) pulumi.Map {
+// RegionData is what the stack exports of one region's data layer: its
+// endpoints, never a secret (the runtime secrets are exported by ARN only).
+func RegionData(r *region.Region) pulumi.Map {
 	if r.Data == nil {
 		return pulumi.Map{}
 	}
@@ -128,9 +128,11 @@ func regionDataSummary(r *region.Region) pulumi.Map {
 	return m
 }
 
-// servicesSummary exports, per service and region, where it writes, reads,
-// consumes and finds its runtime secret, and the topic it publishes to.
-func servicesSummary(cfg *Config, topology *messaging.Topology, regions []*region.Region) pulumi.Map {
+// ServiceEndpoints is the "services" stack output: per service and region,
+// where it writes, reads, consumes and finds its runtime secret, and the
+// topic it publishes to. Never a secret.
+func (p *Platform) ServiceEndpoints() pulumi.Map {
+	regions := p.Regions
 	var master *region.Region
 	for _, r := range regions {
 		if r.Master {
@@ -138,6 +140,9 @@ func servicesSummary(cfg *Config, topology *messaging.Topology, regions []*regio
 		}
 	}
 	out := pulumi.Map{}
+	if master == nil || master.Data == nil {
+		return out
+	}
 	for _, svc := range Services {
 		perRegion := pulumi.Map{}
 		for _, r := range regions {
