@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -156,7 +157,10 @@ func decodeError(err error) error {
 		}
 		return Invalid(field, "must be of type %s", jsonType(typeErr.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		name, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		if uerr != nil || name == "" || len(name) > 100 {
+			return Invalid("body", "has an unknown field")
+		}
 		return Invalid(name, "is not a known field")
 	default:
 		return Invalid("body", "is not valid JSON")
