@@ -205,6 +205,12 @@ func TestDataComponentsCheckArgsFirst(t *testing.T) {
 			_, err := database.New(ctx, "db", a, opts...)
 			return err
 		},
+		"backup copies in the master region": func(ctx *pulumi.Context, opts ...pulumi.ResourceOption) error {
+			a := dbArgs()
+			a.BackupCopies = true
+			_, err := database.New(ctx, "db", a, opts...)
+			return err
+		},
 		"cache nil args": func(ctx *pulumi.Context, opts ...pulumi.ResourceOption) error {
 			_, err := cache.New(ctx, "cache", nil, opts...)
 			return err
@@ -212,8 +218,8 @@ func TestDataComponentsCheckArgsFirst(t *testing.T) {
 		"cache with six replicas": func(ctx *pulumi.Context, opts ...pulumi.ResourceOption) error {
 			_, err := cache.New(ctx, "cache", &cache.Args{
 				DisplayName: "x", VpcID: pulumi.String("v"), SubnetIDs: pulumi.StringArray{}, NodeSecurityGroupID: pulumi.String("sg"),
-				KmsKeyArn: pulumi.String("k"),
-				Settings:  cache.Settings{EngineVersion: "7.1", NodeType: "cache.t4g.micro", Replicas: 6, SnapshotWindow: "a", MaintenanceWindow: "b"},
+				KmsKeyArn: pulumi.String("k"), LogRetentionDays: 7,
+				Settings: cache.Settings{EngineVersion: "7.1", NodeType: "cache.t4g.micro", Replicas: 6, SnapshotWindow: "a", MaintenanceWindow: "b"},
 			}, opts...)
 			return err
 		},

@@ -609,3 +609,31 @@ func TestServiceEndpointsOutput(t *testing.T) {
 	assert.Contains(t, data["cacheAddress"], ".cache.amazonaws.com")
 	assert.Equal(t, true, run.regionData["eu-west-1"].Value.(map[string]any)["databaseReplicas"])
 }
+
+// Protected environments copy the primaries' automated backups into the
+// first region after the master, encrypted with that region's key.
+func TestBackupCopiesInTheFirstReplicaRegion(t *testing.T) {
+	const token = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
+	prod := planData(t, "prod", nil)
+	copies := prod.inv.OfType(token)
+	require.Len(t, copies, len(stacks.Services))
+	for _, c := range copies {
+		assert.Equal(t, "eu-west-1", c.Region, "the first region after the master")
+		assert.True(t, strings.HasPrefix(c.String("sourceDbInstanceArn"), fmt.Sprintf("arn:aws:rds:%s:%s:db:ecommerce-prod-%s-", prod.cfg.MasterRegion, prod.cfg.AccountID, prod.cfg.MasterRegion)), c.Name)
+		assert.Equal(t, prod.keyArn["eu-west-1"], c.String("kmsKeyId"), c.Name)
+		assert.Equal(t, float64(prod.cfg.Data.Database.BackupRetentionDays), c.Get("retentionPeriod"), c.Name)
+	}
+	assert.Empty(t, planData(t, "dev", nil).inv.OfType(token), "dev has one region and no copies")
+}
+
+func TestCacheSlowLogIsDelivered(t *testing.T) {
+	run := planData(t, "prod", nil)
+	for _, g := range run.inv.OfType(redisGroup) {
+		cfg, _ := g.Get("logDeliveryConfigurations").([]any)
+		require.Len(t, cfg, 1, g.Name)
+		d := cfg[0].(map[string]any)
+		assert.Equal(t, "slow-log", d["logType"])
+		assert.Equal(t, "cloudwatch-logs", d["destinationType"])
+		assert.Equal(t, fmt.Sprintf("/aws/elasticache/ecommerce-prod-%s/slow-log", g.Region), d["destination"])
+	}
+}

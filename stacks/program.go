@@ -87,7 +87,7 @@ func Build(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
 				SystemNodes:       nodeGroup(cfg.Cluster.SystemNodes),
 				WorkloadNodes:     nodeGroup(cfg.Cluster.WorkloadNodes),
 			},
-			Data: dataArgs(ctx, cfg, topology, master),
+			Data: dataArgs(ctx, cfg, topology, master, rc.Name),
 		}, pulumi.Provider(provider))
 		if err != nil {
 			return nil, fmt.Errorf("region %s: %w", rc.Name, err)

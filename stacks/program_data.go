@@ -43,7 +43,7 @@ func (c *Config) SecretRecoveryWindowDays() int {
 
 // dataArgs are the region's data settings; master is nil while the master
 // region itself is being built.
-func dataArgs(ctx *pulumi.Context, cfg *Config, topology *messaging.Topology, master *region.Region) *region.DataArgs {
+func dataArgs(ctx *pulumi.Context, cfg *Config, topology *messaging.Topology, master *region.Region, regionName string) *region.DataArgs {
 	d := cfg.Data
 	args := &region.DataArgs{
 		Services: Services,
@@ -79,8 +79,21 @@ func dataArgs(ctx *pulumi.Context, cfg *Config, topology *messaging.Topology, ma
 	}
 	if master != nil {
 		args.Primary = master.Data
+		// The first region after the master keeps copies of its backups
+		// (protected environments): restoring to a point in time must not
+		// depend on the master region being up.
+		args.BackupCopies = cfg.Protected() && backupRegion(cfg) == regionName
 	}
 	return args
+}
+
+// backupRegion is where the master's automated backups are copied: the
+// first configured region after the master, "" with a single region.
+func backupRegion(cfg *Config) string {
+	if ordered := cfg.Ordered(); len(ordered) > 1 {
+		return ordered[1].Name
+	}
+	return ""
 }
 
 // subscribe wires every region's queues to the master topics. The

@@ -80,6 +80,11 @@ type Args struct {
 	// Sources, when set, makes every instance a read replica of the
 	// primary with this ARN, by service. Nil in the master region.
 	Sources map[string]pulumi.StringInput
+	// BackupCopies, when set, copies these primaries' automated backups
+	// into this region (encrypted with its key) for Settings'
+	// BackupRetentionDays: point-in-time recovery survives the loss of the
+	// master region, and of a mistake the replicas replayed.
+	BackupCopies bool
 }
 
 // Instance is one service's database in this region.
@@ -130,6 +135,9 @@ func (a *Args) check() error {
 		if a.Sources != nil && a.Sources[s] == nil {
 			errs = append(errs, fmt.Errorf("database: replica of %q has no source ARN", s))
 		}
+	}
+	if a.BackupCopies && a.Sources == nil {
+		errs = append(errs, errors.New("database: BackupCopies copies the primaries' backups into a replica region; the master region has the originals"))
 	}
 	if a.VpcID == nil || a.SubnetIDs == nil || a.NodeSecurityGroupID == nil {
 		errs = append(errs, errors.New("database: VpcID, SubnetIDs and NodeSecurityGroupID are required"))
@@ -288,6 +296,17 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		d.Instances[svc] = inst
 		arns[svc] = inst.Arn
 		addresses[svc] = inst.Address
+		if args.BackupCopies {
+			// Created in this (the destination) region, reading the
+			// source primary's backups.
+			if _, err := rds.NewInstanceAutomatedBackupsReplication(ctx, name+"-"+svc+"-backups", &rds.InstanceAutomatedBackupsReplicationArgs{
+				SourceDbInstanceArn: args.Sources[svc],
+				KmsKeyId:            args.KmsKeyArn,
+				RetentionPeriod:     pulumi.Int(s.BackupRetentionDays),
+			}, parent); err != nil {
+				return nil, err
+			}
+		}
 	}
 	d.Arns = arns.ToStringMapOutput()
 	d.Addresses = addresses.ToStringMapOutput()

@@ -27,6 +27,9 @@ type DataArgs struct {
 	TopicPrefix string
 	// SecretRecoveryWindowDays applies to the runtime secrets.
 	SecretRecoveryWindowDays int
+	// BackupCopies makes this (non-master) region hold copies of the
+	// primaries' automated backups.
+	BackupCopies bool
 	// Primary is the master region's data layer: replicas replicate from
 	// its databases and every region's queues admit its topics. Required
 	// outside the master region, nil in it.
@@ -56,6 +59,8 @@ func (d *DataArgs) check(master bool) error {
 		return errors.New("region: the master region holds the primaries; Data.Primary must be nil")
 	case master && d.TopicPrefix == "":
 		return errors.New("region: the master region needs Data.TopicPrefix for its topics")
+	case master && d.BackupCopies:
+		return errors.New("region: backup copies go to a region other than the master")
 	case !master && (d.Primary == nil || d.Primary.Databases == nil || d.Primary.Topics == nil):
 		return errors.New("region: a non-master region needs Data.Primary (the master's databases and topics)")
 	}
@@ -95,6 +100,7 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 			}
 			dbArgs.Sources[svc] = src.Arn
 		}
+		dbArgs.BackupCopies = d.BackupCopies
 	}
 	if out.Databases, err = database.New(ctx, name+"-db", dbArgs, opts...); err != nil {
 		return nil, err
@@ -110,6 +116,7 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 		SubnetIDs:           r.Network.DatabaseSubnetIDs,
 		NodeSecurityGroupID: r.Cluster.NodeSecurityGroupID,
 		KmsKeyArn:           r.Key.Arn,
+		LogRetentionDays:    args.Network.LogRetentionDays,
 	}, opts...); err != nil {
 		return nil, err
 	}
