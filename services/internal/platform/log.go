@@ -18,10 +18,16 @@ func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
 	return context.WithValue(ctx, loggerKey{}, l)
 }
 
-// Logger returns the request-scoped logger, or the default one.
+// Logger returns the request-scoped logger, or the default one. Within a
+// request the request id is attached here, on first use, so requests that
+// log nothing pay nothing for it.
 func Logger(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
-		return l
+	l, ok := ctx.Value(loggerKey{}).(*slog.Logger)
+	if !ok {
+		l = slog.Default()
 	}
-	return slog.Default()
+	if id := RequestID(ctx); id != "" {
+		return l.With("request_id", id)
+	}
+	return l
 }

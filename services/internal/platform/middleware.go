@@ -52,7 +52,7 @@ func withRequestID(base *slog.Logger, next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
-		ctx = WithLogger(ctx, base.With("request_id", id))
+		ctx = WithLogger(ctx, base)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
