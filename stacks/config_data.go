@@ -177,12 +177,81 @@ func validateCache(c *Config, p *problems) {
 	} else if c.Environment == "prod" && k.SnapshotRetentionDays < 1 {
 		p.add(key("snapshotRetentionDays"), "prod keeps at least 1 daily snapshot; allowed: 1 to 35")
 	}
-	if !dailyWindowPattern.MatchString(k.SnapshotWindow) {
+	snapOK := dailyWindowPattern.MatchString(k.SnapshotWindow)
+	maintOK := maintWindowPattern.MatchString(k.MaintenanceWindow)
+	if !snapOK {
 		p.add(key("snapshotWindow"), "%q is not a UTC window such as 03:00-04:00", k.SnapshotWindow)
 	}
-	if !maintWindowPattern.MatchString(k.MaintenanceWindow) {
+	if !maintOK {
 		p.add(key("maintenanceWindow"), "%q is not a weekly UTC window such as sun:05:00-sun:06:00", k.MaintenanceWindow)
 	}
+	if !snapOK || !maintOK {
+		return
+	}
+	// ElastiCache refuses these only at apply time; say so now.
+	snap, maint := dailyWindow(k.SnapshotWindow), weeklyWindow(k.MaintenanceWindow)
+	if n := countTrue(snap[:minutesPerDay]); n < 60 {
+		p.add(key("snapshotWindow"), "%q lasts %d minutes; allowed: at least 60", k.SnapshotWindow, n)
+	}
+	if n := countTrue(maint[:]); n < 60 || n > 24*60 {
+		p.add(key("maintenanceWindow"), "%q lasts %d minutes; allowed: 60 minutes to 24 hours", k.MaintenanceWindow, n)
+	}
+	for m := range snap {
+		if snap[m] && maint[m] {
+			p.add(key("snapshotWindow"), "%q overlaps maintenanceWindow %q; ElastiCache requires them apart", k.SnapshotWindow, k.MaintenanceWindow)
+			break
+		}
+	}
+}
+
+const (
+	minutesPerDay  = 24 * 60
+	minutesPerWeek = 7 * minutesPerDay
+)
+
+var weekdays = map[string]int{"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+// clock reads "hh:mm" (already pattern-checked) as minutes after midnight.
+func clock(s string) int {
+	var h, m int
+	_, _ = fmt.Sscanf(s, "%d:%d", &h, &m)
+	return h*60 + m
+}
+
+// markRange marks [from, to) on a circular week of minutes.
+func markRange(week *[minutesPerWeek]bool, from, to int) {
+	for m := from; m != to; m = (m + 1) % minutesPerWeek {
+		week[m] = true
+	}
+}
+
+// dailyWindow marks "hh:mm-hh:mm" on every day of the week.
+func dailyWindow(s string) *[minutesPerWeek]bool {
+	var week [minutesPerWeek]bool
+	from, to, _ := strings.Cut(s, "-")
+	for d := 0; d < 7; d++ {
+		markRange(&week, d*minutesPerDay+clock(from), (d*minutesPerDay+clock(to))%minutesPerWeek)
+	}
+	return &week
+}
+
+// weeklyWindow marks "ddd:hh:mm-ddd:hh:mm".
+func weeklyWindow(s string) *[minutesPerWeek]bool {
+	var week [minutesPerWeek]bool
+	from, to, _ := strings.Cut(s, "-")
+	at := func(x string) int { return weekdays[x[:3]]*minutesPerDay + clock(x[4:]) }
+	markRange(&week, at(from), at(to))
+	return &week
+}
+
+func countTrue(b []bool) int {
+	n := 0
+	for _, v := range b {
+		if v {
+			n++
+		}
+	}
+	return n
 }
 
 func validateMessaging(c *Config, p *problems) {

@@ -68,6 +68,13 @@ func TestInvalidDataConfigNamesTheKey(t *testing.T) {
 		{"prod cache without snapshots", "prod", set("cache", field("snapshotRetentionDays", 0)), "cache.snapshotRetentionDays"},
 		{"malformed maintenance window", "dev", set("cache", field("maintenanceWindow", "sunday 5am")), "cache.maintenanceWindow"},
 		{"malformed snapshot window", "dev", set("cache", field("snapshotWindow", "25:00-26:00")), "cache.snapshotWindow"},
+		{"snapshot window overlaps maintenance", "dev", set("cache", field("snapshotWindow", "05:30-06:30")), "cache.snapshotWindow"},
+		{"snapshot window across midnight overlaps maintenance", "dev", func(t *testing.T, raw map[string]string) {
+			edit(t, raw, "cache", field("maintenanceWindow", "mon:00:00-mon:01:00"))
+			edit(t, raw, "cache", field("snapshotWindow", "23:30-00:30"))
+		}, "cache.snapshotWindow"},
+		{"snapshot window under an hour", "dev", set("cache", field("snapshotWindow", "02:00-02:30")), "cache.snapshotWindow"},
+		{"maintenance window under an hour", "dev", set("cache", field("maintenanceWindow", "sun:05:00-sun:05:30")), "cache.maintenanceWindow"},
 		// messaging
 		{"max receive count zero", "dev", set("messaging", field("maxReceiveCount", 0)), "messaging.maxReceiveCount"},
 		{"max receive count above 1000", "dev", set("messaging", field("maxReceiveCount", 1001)), "messaging.maxReceiveCount"},
