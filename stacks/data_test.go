@@ -370,6 +370,14 @@ func TestTopicsAndSubscriptions(t *testing.T) {
 				assert.Equal(t, run.cfg.MasterRegion, topic.Region)
 				assert.Equal(t, run.keyArn[run.cfg.MasterRegion], topic.String("kmsMasterKeyId"), "%s is encrypted", topic.Name)
 			}
+			policies := run.inv.OfType("aws:sns/topicPolicy:TopicPolicy")
+			require.Len(t, policies, len(topo.Publishers))
+			for _, p := range policies {
+				doc := p.String("policy")
+				assert.Contains(t, doc, fmt.Sprintf(`"AWS":"arn:aws:iam::%s:root"`, run.cfg.AccountID), "only this account")
+				assert.Contains(t, doc, `"aws:SecureTransport":"false"`, "no publish without TLS")
+				assert.NotContains(t, doc, `"AWS":"*"`)
+			}
 			subs := run.inv.OfType(snsSub)
 			require.Len(t, subs, len(run.cfg.Regions)*len(topo.Routes))
 			seen := map[string]bool{}

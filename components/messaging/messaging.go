@@ -32,6 +32,36 @@ type TopicsArgs struct {
 	Topology   *Topology
 	// KmsKeyArn encrypts messages at rest.
 	KmsKeyArn pulumi.StringInput
+	// AccountID is the only account whose identities (through their IAM
+	// policies) may use the topics.
+	AccountID string
+}
+
+// TopicPolicy replaces SNS's default policy: this account's identities,
+// as their IAM policies allow, and never without TLS.
+func TopicPolicy(topicArn, accountID string) (string, error) {
+	doc := map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{
+			{
+				"Sid":       "AccountUses",
+				"Effect":    "Allow",
+				"Principal": map[string]any{"AWS": fmt.Sprintf("arn:aws:iam::%s:root", accountID)},
+				"Action":    []string{"sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"},
+				"Resource":  topicArn,
+			},
+			{
+				"Sid":       "DenyPlainTransport",
+				"Effect":    "Deny",
+				"Principal": "*",
+				"Action":    "sns:Publish",
+				"Resource":  topicArn,
+				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+			},
+		},
+	}
+	b, err := json.Marshal(doc)
+	return string(b), err
 }
 
 // Topics are the event topics, one per publishing service.
@@ -47,8 +77,8 @@ type Topics struct {
 
 // NewTopics creates one encrypted topic per publisher.
 func NewTopics(ctx *pulumi.Context, name string, args *TopicsArgs, opts ...pulumi.ResourceOption) (*Topics, error) {
-	if args == nil || args.Topology == nil || args.NamePrefix == "" || args.KmsKeyArn == nil {
-		return nil, errors.New("messaging: topics need NamePrefix, Topology and KmsKeyArn")
+	if args == nil || args.Topology == nil || args.NamePrefix == "" || args.KmsKeyArn == nil || args.AccountID == "" {
+		return nil, errors.New("messaging: topics need NamePrefix, Topology, KmsKeyArn and AccountID")
 	}
 	t := &Topics{ByPublisher: map[string]pulumi.StringOutput{}}
 	if err := ctx.RegisterComponentResource("ecommerce:messaging:Topics", name, t, opts...); err != nil {
@@ -65,6 +95,14 @@ func NewTopics(ctx *pulumi.Context, name string, args *TopicsArgs, opts ...pulum
 			},
 		}, pulumi.Parent(t))
 		if err != nil {
+			return nil, err
+		}
+		if _, err := sns.NewTopicPolicy(ctx, name+"-"+pub, &sns.TopicPolicyArgs{
+			Arn: topic.Arn,
+			Policy: topic.Arn.ApplyT(func(arn string) (string, error) {
+				return TopicPolicy(arn, args.AccountID)
+			}).(pulumi.StringOutput),
+		}, pulumi.Parent(t)); err != nil {
 			return nil, err
 		}
 		t.ByPublisher[pub] = topic.Arn

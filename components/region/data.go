@@ -126,6 +126,7 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 			NamePrefix: d.TopicPrefix,
 			Topology:   d.Topology,
 			KmsKeyArn:  r.Key.Arn,
+			AccountID:  args.AccountID,
 		}, opts...); err != nil {
 			return nil, err
 		}
