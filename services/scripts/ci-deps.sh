@@ -51,6 +51,6 @@ if ! port_open "$GOAWS_PORT"; then
   # CI, and the tests only ever address 127.0.0.1.
   cfg="$(mktemp)"
   sed "s/Port: 4100/Port: ${GOAWS_PORT}/" "$here/goaws.yaml" >"$cfg"
-  nohup "$GOAWS_DIR/cmd" -config "$cfg" Local >"$GOAWS_LOG" 2>&1 &
+  setsid nohup "$GOAWS_DIR/cmd" -config "$cfg" Local >"$GOAWS_LOG" 2>&1 &
 fi
 wait_port goaws "$GOAWS_PORT"
