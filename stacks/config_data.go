@@ -34,6 +34,33 @@ type DatabaseConfig struct {
 	MonitoringIntervalSeconds        int    `json:"monitoringIntervalSeconds"`
 	PerformanceInsightsRetentionDays int    `json:"performanceInsightsRetentionDays"`
 	SlowStatementMs                  int    `json:"slowStatementMs"`
+	// PerService overrides the sizing of some services' instances (and
+	// their replicas); a zero field keeps the shared value.
+	PerService map[string]DatabaseSizing `json:"perService,omitempty"`
+}
+
+// DatabaseSizing is the part of the database settings a service may
+// override.
+type DatabaseSizing struct {
+	InstanceClass          string `json:"instanceClass,omitempty"`
+	AllocatedStorageGiB    int    `json:"allocatedStorageGiB,omitempty"`
+	MaxAllocatedStorageGiB int    `json:"maxAllocatedStorageGiB,omitempty"`
+}
+
+// SizingFor returns a service's sizing: its override over the shared one.
+func (d DatabaseConfig) SizingFor(service string) DatabaseSizing {
+	out := DatabaseSizing{d.InstanceClass, d.AllocatedStorageGiB, d.MaxAllocatedStorageGiB}
+	o := d.PerService[service]
+	if o.InstanceClass != "" {
+		out.InstanceClass = o.InstanceClass
+	}
+	if o.AllocatedStorageGiB != 0 {
+		out.AllocatedStorageGiB = o.AllocatedStorageGiB
+	}
+	if o.MaxAllocatedStorageGiB != 0 {
+		out.MaxAllocatedStorageGiB = o.MaxAllocatedStorageGiB
+	}
+	return out
 }
 
 // CacheConfig sizes the Redis replication group of every region.
@@ -123,17 +150,14 @@ func validateDatabase(c *Config, p *problems) {
 	if !oneOf(d.EngineVersion, PostgresMajorVersions) {
 		p.add(key("engineVersion"), "%q is not supported; allowed: a PostgreSQL major version, %s", d.EngineVersion, quoteAll(PostgresMajorVersions))
 	}
-	if m := dbClassPattern.FindStringSubmatch(d.InstanceClass); m == nil {
-		p.add(key("instanceClass"), "%q is not an RDS instance class such as db.r6g.large", d.InstanceClass)
-	} else if !oneOf(m[1], DBInstanceFamilies) {
-		p.add(key("instanceClass"), "%q has unknown family %q; allowed families: %s", d.InstanceClass, m[1], strings.Join(DBInstanceFamilies, ", "))
-	}
-	if d.AllocatedStorageGiB < 20 || d.AllocatedStorageGiB > 65536 {
-		p.add(key("allocatedStorageGiB"), "%d is out of range; allowed: 20 to 65536 (gp3)", d.AllocatedStorageGiB)
-	}
-	// RDS requires the autoscaling ceiling at least 10% above the start.
-	if d.MaxAllocatedStorageGiB > 65536 || d.MaxAllocatedStorageGiB*10 < d.AllocatedStorageGiB*11 {
-		p.add(key("maxAllocatedStorageGiB"), "%d must be at least 10%% above allocatedStorageGiB (%d) and at most 65536", d.MaxAllocatedStorageGiB, d.AllocatedStorageGiB)
+	validateSizing(KeyDatabase, DatabaseSizing{d.InstanceClass, d.AllocatedStorageGiB, d.MaxAllocatedStorageGiB}, p)
+	for _, svc := range sortedKeys(d.PerService) {
+		base := fmt.Sprintf("%s.perService.%s", KeyDatabase, svc)
+		if !oneOf(svc, Services) {
+			p.add(base, "%q is not a service; allowed: %s", svc, quoteAll(Services))
+			continue
+		}
+		validateSizing(base, d.SizingFor(svc), p)
 	}
 	// Backups cannot be off: cross-region read replicas and point-in-time
 	// recovery both need them.
@@ -154,6 +178,31 @@ func validateDatabase(c *Config, p *problems) {
 	if d.SlowStatementMs < 1 || d.SlowStatementMs > 3_600_000 {
 		p.add(key("slowStatementMs"), "%d is out of range; allowed: 1 to 3600000 milliseconds", d.SlowStatementMs)
 	}
+}
+
+func validateSizing(base string, z DatabaseSizing, p *problems) {
+	key := func(f string) string { return base + "." + f }
+	if m := dbClassPattern.FindStringSubmatch(z.InstanceClass); m == nil {
+		p.add(key("instanceClass"), "%q is not an RDS instance class such as db.r6g.large", z.InstanceClass)
+	} else if !oneOf(m[1], DBInstanceFamilies) {
+		p.add(key("instanceClass"), "%q has unknown family %q; allowed families: %s", z.InstanceClass, m[1], strings.Join(DBInstanceFamilies, ", "))
+	}
+	if z.AllocatedStorageGiB < 20 || z.AllocatedStorageGiB > 65536 {
+		p.add(key("allocatedStorageGiB"), "%d is out of range; allowed: 20 to 65536 (gp3)", z.AllocatedStorageGiB)
+	}
+	// RDS requires the autoscaling ceiling at least 10% above the start.
+	if z.MaxAllocatedStorageGiB > 65536 || z.MaxAllocatedStorageGiB*10 < z.AllocatedStorageGiB*11 {
+		p.add(key("maxAllocatedStorageGiB"), "%d must be at least 10%% above allocatedStorageGiB (%d) and at most 65536", z.MaxAllocatedStorageGiB, z.AllocatedStorageGiB)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func validateCache(c *Config, p *problems) {
@@ -303,11 +352,4 @@ func validateEvents(c *Config, p *problems) {
 }
 
 // EventNames returns the declared events in a stable order.
-func (d *DataConfig) EventNames() []string {
-	names := make([]string, 0, len(d.Events))
-	for n := range d.Events {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (d *DataConfig) EventNames() []string { return sortedKeys(d.Events) }

@@ -56,6 +56,9 @@ func TestInvalidDataConfigNamesTheKey(t *testing.T) {
 		{"performance insights retention", "dev", set("database", field("performanceInsightsRetentionDays", 30)), "database.performanceInsightsRetentionDays"},
 		{"slow statement threshold zero", "dev", set("database", field("slowStatementMs", 0)), "database.slowStatementMs"},
 		{"unknown database field", "dev", set("database", field("multi_az", true)), "database"},
+		{"unknown service in perService", "dev", set("database", field("perService", map[string]any{"billing": map[string]any{"instanceClass": "db.r6g.large"}})), "database.perService.billing"},
+		{"unknown family in a service override", "prod", set("database", field("perService", map[string]any{"order": map[string]any{"instanceClass": "db.q1.large"}})), "database.perService.order.instanceClass"},
+		{"service ceiling below the shared start", "prod", set("database", field("perService", map[string]any{"auth": map[string]any{"maxAllocatedStorageGiB": 100}})), "database.perService.auth.maxAllocatedStorageGiB"},
 		{"database not an object", "dev", func(t *testing.T, raw map[string]string) { raw["database"] = `"big"` }, "database"},
 		// cache
 		{"replica count negative", "dev", set("cache", field("replicas", -1)), "cache.replicas"},

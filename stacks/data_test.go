@@ -645,3 +645,40 @@ func TestCacheSlowLogIsDelivered(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("/aws/elasticache/ecommerce-prod-%s/slow-log", g.Region), d["destination"])
 	}
 }
+
+// A service's database can be sized on its own; the change touches that
+// service's instances (primary and replicas) and nothing else.
+func TestOneServiceSizingTouchesOnlyIt(t *testing.T) {
+	base := planData(t, "prod", nil)
+	for _, db := range base.inv.OfType(rdsInstance) {
+		if db.String("tags.service") == "order" {
+			assert.Equal(t, "db.r6g.2xlarge", db.String("instanceClass"), db.Name)
+			assert.Equal(t, float64(500), db.Get("allocatedStorage"), db.Name)
+		} else {
+			assert.Equal(t, base.cfg.Data.Database.InstanceClass, db.String("instanceClass"), db.Name)
+		}
+	}
+	changed := planData(t, "prod", func(cfg map[string]string) {
+		var d map[string]any
+		require.NoError(t, json.Unmarshal([]byte(cfg["ecommerce:database"]), &d))
+		d["perService"].(map[string]any)["order"].(map[string]any)["instanceClass"] = "db.r7g.2xlarge"
+		b, err := json.Marshal(d)
+		require.NoError(t, err)
+		cfg["ecommerce:database"] = string(b)
+	})
+	before := map[string]string{}
+	for _, r := range base.inv.Resources {
+		b, err := json.Marshal(plan.Redact(r.Inputs))
+		require.NoError(t, err)
+		before[r.URN] = string(b)
+	}
+	var diff []string
+	for _, r := range changed.inv.Resources {
+		b, err := json.Marshal(plan.Redact(r.Inputs))
+		require.NoError(t, err)
+		if before[r.URN] != string(b) {
+			diff = append(diff, r.Name)
+		}
+	}
+	assert.ElementsMatch(t, []string{"us-east-1-db-order", "eu-west-1-db-order", "ap-south-1-db-order"}, diff)
+}

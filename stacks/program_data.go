@@ -60,6 +60,7 @@ func dataArgs(ctx *pulumi.Context, cfg *Config, topology *messaging.Topology, ma
 			Protect:                          cfg.Protected(),
 			LogRetentionDays:                 cfg.LogRetentionDays,
 		},
+		DatabaseSizes: databaseSizes(d.Database),
 		Cache: cache.Settings{
 			EngineVersion:         d.Cache.EngineVersion,
 			NodeType:              d.Cache.NodeType,
@@ -85,6 +86,15 @@ func dataArgs(ctx *pulumi.Context, cfg *Config, topology *messaging.Topology, ma
 		args.BackupCopies = cfg.Protected() && backupRegion(cfg) == regionName
 	}
 	return args
+}
+
+func databaseSizes(d DatabaseConfig) map[string]database.Sizing {
+	out := map[string]database.Sizing{}
+	for svc := range d.PerService {
+		z := d.SizingFor(svc)
+		out[svc] = database.Sizing{InstanceClass: z.InstanceClass, AllocatedStorageGiB: z.AllocatedStorageGiB, MaxAllocatedStorageGiB: z.MaxAllocatedStorageGiB}
+	}
+	return out
 }
 
 // backupRegion is where the master's automated backups are copied: the

@@ -59,6 +59,29 @@ type Settings struct {
 	LogRetentionDays int
 }
 
+// Sizing is what a service may size differently from the others.
+type Sizing struct {
+	InstanceClass          string
+	AllocatedStorageGiB    int
+	MaxAllocatedStorageGiB int
+}
+
+// SizingFor resolves a service's sizing over the shared settings.
+func (a *Args) SizingFor(service string) Sizing {
+	z := Sizing{a.Settings.InstanceClass, a.Settings.AllocatedStorageGiB, a.Settings.MaxAllocatedStorageGiB}
+	o := a.Sizes[service]
+	if o.InstanceClass != "" {
+		z.InstanceClass = o.InstanceClass
+	}
+	if o.AllocatedStorageGiB != 0 {
+		z.AllocatedStorageGiB = o.AllocatedStorageGiB
+	}
+	if o.MaxAllocatedStorageGiB != 0 {
+		z.MaxAllocatedStorageGiB = o.MaxAllocatedStorageGiB
+	}
+	return z
+}
+
 // Args configures the databases of one region.
 type Args struct {
 	// DisplayName prefixes identifiers and Name tags.
@@ -80,6 +103,9 @@ type Args struct {
 	// Sources, when set, makes every instance a read replica of the
 	// primary with this ARN, by service. Nil in the master region.
 	Sources map[string]pulumi.StringInput
+	// Sizes overrides the sizing of some services (zero fields keep
+	// Settings' values).
+	Sizes map[string]Sizing
 	// BackupCopies, when set, copies these primaries' automated backups
 	// into this region (encrypted with its key) for Settings'
 	// BackupRetentionDays: point-in-time recovery survives the loss of the
@@ -135,6 +161,9 @@ func (a *Args) check() error {
 		if a.Sources != nil && a.Sources[s] == nil {
 			errs = append(errs, fmt.Errorf("database: replica of %q has no source ARN", s))
 		}
+		if z := a.SizingFor(s); z.InstanceClass == "" || z.AllocatedStorageGiB < 20 || z.MaxAllocatedStorageGiB < z.AllocatedStorageGiB {
+			errs = append(errs, fmt.Errorf("database: %s needs InstanceClass, AllocatedStorageGiB >= 20 and MaxAllocatedStorageGiB >= AllocatedStorageGiB", s))
+		}
 	}
 	if a.BackupCopies && a.Sources == nil {
 		errs = append(errs, errors.New("database: BackupCopies copies the primaries' backups into a replica region; the master region has the originals"))
@@ -148,9 +177,6 @@ func (a *Args) check() error {
 	s := a.Settings
 	if _, err := ParameterGroupFamily(s.EngineVersion); err != nil {
 		errs = append(errs, err)
-	}
-	if s.InstanceClass == "" || s.AllocatedStorageGiB < 20 || s.MaxAllocatedStorageGiB < s.AllocatedStorageGiB {
-		errs = append(errs, errors.New("database: InstanceClass, AllocatedStorageGiB >= 20 and MaxAllocatedStorageGiB >= AllocatedStorageGiB are required"))
 	}
 	if s.BackupRetentionDays < 1 {
 		errs = append(errs, errors.New("database: BackupRetentionDays must be at least 1: replicas and point-in-time recovery need backups"))
@@ -331,6 +357,7 @@ type instanceDeps struct {
 // drops replicateSourceDb, which promotes the replica in place.
 func newInstance(ctx *pulumi.Context, name, svc string, args *Args, deps instanceDeps, parent pulumi.ResourceOption) (*Instance, error) {
 	s := args.Settings
+	size := args.SizingFor(svc)
 	ident := Identifier(args.DisplayName, svc)
 	// Created first, so RDS writes into an encrypted group with a
 	// retention instead of creating an unencrypted, never-expiring one.
@@ -344,10 +371,10 @@ func newInstance(ctx *pulumi.Context, name, svc string, args *Args, deps instanc
 	}
 	in := &rds.InstanceArgs{
 		Identifier:                         pulumi.String(ident),
-		InstanceClass:                      pulumi.String(s.InstanceClass),
+		InstanceClass:                      pulumi.String(size.InstanceClass),
 		StorageType:                        pulumi.String("gp3"),
-		AllocatedStorage:                   pulumi.Int(s.AllocatedStorageGiB),
-		MaxAllocatedStorage:                pulumi.Int(s.MaxAllocatedStorageGiB),
+		AllocatedStorage:                   pulumi.Int(size.AllocatedStorageGiB),
+		MaxAllocatedStorage:                pulumi.Int(size.MaxAllocatedStorageGiB),
 		StorageEncrypted:                   pulumi.Bool(true),
 		KmsKeyId:                           args.KmsKeyArn,
 		MultiAz:                            pulumi.Bool(s.MultiAZ),

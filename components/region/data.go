@@ -19,8 +19,10 @@ type DataArgs struct {
 	// events, a queue.
 	Services []string
 	Database database.Settings
-	Cache    cache.Settings
-	Queues   messaging.QueueSettings
+	// DatabaseSizes overrides some services' sizing.
+	DatabaseSizes map[string]database.Sizing
+	Cache         cache.Settings
+	Queues        messaging.QueueSettings
 	// Topology is the event map's topics, queues and routes.
 	Topology *messaging.Topology
 	// TopicPrefix names the topics, e.g. "ecommerce-prod" (master only).
@@ -85,6 +87,7 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 		AccountID:           args.AccountID,
 		Services:            d.Services,
 		Settings:            d.Database,
+		Sizes:               d.DatabaseSizes,
 		VpcID:               r.Network.VpcID,
 		SubnetIDs:           r.Network.DatabaseSubnetIDs,
 		NodeSecurityGroupID: r.Cluster.NodeSecurityGroupID,
