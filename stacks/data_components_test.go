@@ -135,6 +135,17 @@ func TestRuntimeSecretRendering(t *testing.T) {
 	assert.Equal(t, "ecommerce-prod-us-east-1/order/runtime", appconfig.SecretName("ecommerce-prod-us-east-1", "order"))
 }
 
+func TestAccessPolicyNeedsItsParts(t *testing.T) {
+	_, err := appconfig.AccessPolicy(appconfig.Access{Region: "eu-west-1", SecretArn: "s"})
+	assert.Error(t, err, "no key")
+	_, err = appconfig.AccessPolicy(appconfig.Access{Region: "eu-west-1", SecretArn: "s", KeyArn: "k", TopicArn: "t"})
+	assert.Error(t, err, "a publisher without the topic's key")
+	doc, err := appconfig.AccessPolicy(appconfig.Access{Region: "eu-west-1", SecretArn: "s", KeyArn: "k"})
+	require.NoError(t, err)
+	assert.NotContains(t, doc, "sqs:")
+	assert.NotContains(t, doc, "sns:")
+}
+
 // componentRun runs one component in a bare program with a regional AWS
 // provider and a random provider. The inventory is returned even when the
 // program fails, to show what was created before the failure.

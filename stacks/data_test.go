@@ -35,6 +35,8 @@ type dataRun struct {
 	// "data" output.
 	services   internals.UnsafeAwaitOutputResult
 	regionData map[string]internals.UnsafeAwaitOutputResult
+	// access are the services' access policies, by "<region>/<service>".
+	access map[string]string
 }
 
 var (
@@ -58,7 +60,8 @@ func planData(t *testing.T, stack string, change func(cfg map[string]string)) *d
 	if change != nil {
 		change(raw)
 	}
-	run := &dataRun{nodeSG: map[string]string{}, keyArn: map[string]string{}, regionData: map[string]internals.UnsafeAwaitOutputResult{}}
+	run := &dataRun{nodeSG: map[string]string{}, keyArn: map[string]string{}, access: map[string]string{},
+		regionData: map[string]internals.UnsafeAwaitOutputResult{}}
 	var mu sync.Mutex
 	capture := func(into map[string]string, key string) func(string) string {
 		return func(s string) string {
@@ -81,6 +84,9 @@ func planData(t *testing.T, stack string, change func(cfg map[string]string)) *d
 		for _, r := range p.Regions {
 			r.Cluster.NodeSecurityGroupID.ApplyT(capture(run.nodeSG, r.Name))
 			r.Key.Arn.ApplyT(capture(run.keyArn, r.Name))
+			for svc, doc := range r.Data.AccessPolicies {
+				doc.ApplyT(capture(run.access, r.Name+"/"+svc))
+			}
 			res, err := internals.UnsafeAwaitOutput(ctx.Context(), stacks.RegionData(r).ToMapOutput())
 			if err != nil {
 				return err
@@ -681,4 +687,48 @@ func TestOneServiceSizingTouchesOnlyIt(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, []string{"us-east-1-db-order", "eu-west-1-db-order", "ap-south-1-db-order"}, diff)
+}
+
+// Each service's workload policy names its own secret, queue and topic,
+// and uses KMS only through those services.
+func TestServiceAccessPolicies(t *testing.T) {
+	run := planData(t, "prod", nil)
+	topo, err := run.cfg.Data.Topology()
+	require.NoError(t, err)
+	require.Len(t, run.access, len(run.cfg.Regions)*len(stacks.Services))
+	for key, doc := range run.access {
+		region, svc, _ := strings.Cut(key, "/")
+		var p struct {
+			Statement []struct {
+				Sid       string
+				Action    any
+				Resource  any
+				Condition map[string]map[string]any
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(doc), &p), key)
+		sids := map[string]string{}
+		for _, st := range p.Statement {
+			res, ok := st.Resource.(string)
+			require.True(t, ok, "%s %s names one resource", key, st.Sid)
+			assert.NotContains(t, res, "*", "%s %s", key, st.Sid)
+			sids[st.Sid] = res
+			if strings.HasPrefix(res, "arn:aws:kms:") {
+				assert.NotEmpty(t, st.Condition["StringEquals"]["kms:ViaService"], "%s %s uses KMS only through a service", key, st.Sid)
+			}
+		}
+		assert.Contains(t, sids["ReadRuntimeSettings"], fmt.Sprintf(":secret:ecommerce-prod-%s/%s/runtime", region, svc))
+		assert.Equal(t, run.keyArn[region], sids["DecryptRegionalData"])
+		if topo.IsConsumer(svc) {
+			assert.Equal(t, fmt.Sprintf("arn:aws:sqs:%s:%s:ecommerce-prod-%s-%s", region, run.cfg.AccountID, region, svc), sids["ConsumeOwnQueue"], key)
+		} else {
+			assert.NotContains(t, sids, "ConsumeOwnQueue", key)
+		}
+		if topo.IsPublisher(svc) {
+			assert.Equal(t, fmt.Sprintf("arn:aws:sns:%s:%s:ecommerce-prod-%s-events", run.cfg.MasterRegion, run.cfg.AccountID, svc), sids["PublishOwnTopic"], key)
+			assert.Equal(t, run.keyArn[run.cfg.MasterRegion], sids["EncryptForTopic"], key)
+		} else {
+			assert.NotContains(t, sids, "PublishOwnTopic", key)
+		}
+	}
 }

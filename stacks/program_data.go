@@ -75,6 +75,7 @@ func dataArgs(ctx *pulumi.Context, cfg *Config, topology *messaging.Topology, ma
 			MessageRetentionSeconds:  d.Messaging.MessageRetentionSeconds,
 		},
 		Topology:                 topology,
+		MasterRegion:             cfg.MasterRegion,
 		TopicPrefix:              fmt.Sprintf("%s-%s", ctx.Project(), cfg.Environment),
 		SecretRecoveryWindowDays: cfg.SecretRecoveryWindowDays(),
 	}

@@ -32,6 +32,8 @@ type DataArgs struct {
 	// BackupCopies makes this (non-master) region hold copies of the
 	// primaries' automated backups.
 	BackupCopies bool
+	// MasterRegion names the region of the primaries and topics.
+	MasterRegion string
 	// Primary is the master region's data layer: replicas replicate from
 	// its databases and every region's queues admit its topics. Required
 	// outside the master region, nil in it.
@@ -48,6 +50,13 @@ type Data struct {
 	Topics   *messaging.Topics
 	Queues   *messaging.Queues
 	Settings *appconfig.Settings
+	// KeyArn is the region's key, as the data layer uses it.
+	KeyArn pulumi.StringOutput
+
+	// AccessPolicies are, by service, the IAM policy documents of the
+	// services' workload roles in this region: their own secret, queue
+	// and topic, nothing else.
+	AccessPolicies map[string]pulumi.StringOutput
 }
 
 func (d *DataArgs) check(master bool) error {
@@ -182,6 +191,33 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 		Services:           services,
 	}, opts...); err != nil {
 		return nil, err
+	}
+
+	masterRegion, masterKey := args.Region, r.Key.Arn
+	if !args.Master {
+		masterRegion, masterKey = d.MasterRegion, d.Primary.KeyArn
+	}
+	out.KeyArn = r.Key.Arn
+	out.AccessPolicies = map[string]pulumi.StringOutput{}
+	for _, svc := range d.Services {
+		inputs := []any{out.Settings.SecretArns.MapIndex(pulumi.String(svc)), r.Key.Arn, pulumi.String(""), pulumi.String(""), masterKey}
+		if q, ok := out.Queues.ByConsumer[svc]; ok {
+			inputs[2] = q.Arn
+		}
+		if t, ok := topics[svc]; ok {
+			inputs[3] = t
+		}
+		region := args.Region
+		out.AccessPolicies[svc] = pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
+			a := appconfig.Access{
+				Region: region, MasterRegion: masterRegion,
+				SecretArn: v[0].(string), KeyArn: v[1].(string), QueueArn: v[2].(string), TopicArn: v[3].(string),
+			}
+			if a.TopicArn != "" {
+				a.TopicKeyArn = v[4].(string)
+			}
+			return appconfig.AccessPolicy(a)
+		}).(pulumi.StringOutput)
 	}
 	return out, nil
 }
