@@ -72,8 +72,15 @@ func (d *DataArgs) check(master bool) error {
 		return errors.New("region: the master region needs Data.TopicPrefix for its topics")
 	case master && d.BackupCopies:
 		return errors.New("region: backup copies go to a region other than the master")
-	case !master && (d.Primary == nil || d.Primary.Databases == nil || d.Primary.Topics == nil):
-		return errors.New("region: a non-master region needs Data.Primary (the master's databases and topics)")
+	case !master && (d.Primary == nil || d.Primary.Databases == nil || d.Primary.Topics == nil || d.MasterRegion == ""):
+		return errors.New("region: a non-master region needs Data.Primary (the master's databases and topics) and Data.MasterRegion")
+	}
+	if !master {
+		for _, svc := range d.Services {
+			if _, ok := d.Primary.Databases.Instances[svc]; !ok {
+				return fmt.Errorf("region: the master region has no database for %s to replicate", svc)
+			}
+		}
 	}
 	return nil
 }
@@ -106,11 +113,7 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 	if !args.Master {
 		dbArgs.Sources = map[string]pulumi.StringInput{}
 		for _, svc := range d.Services {
-			src, ok := primary.Databases.Instances[svc]
-			if !ok {
-				return nil, fmt.Errorf("region: the master region has no database for %s", svc)
-			}
-			dbArgs.Sources[svc] = src.Arn
+			dbArgs.Sources[svc] = primary.Databases.Instances[svc].Arn
 		}
 		dbArgs.BackupCopies = d.BackupCopies
 	}
