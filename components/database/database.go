@@ -23,8 +23,8 @@ import (
 // Port is the PostgreSQL port every instance listens on.
 const Port = 5432
 
-// Username is the master user of every database. It is not a reserved word
-// in PostgreSQL, unlike "user" or "admin" variants RDS rejects.
+// Username is the master user of every database; RDS refuses reserved
+// words (such as "user") as a master user name.
 const Username = "app"
 
 // Timing windows (UTC), chosen to not overlap: backups, then maintenance.
