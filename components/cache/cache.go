@@ -68,8 +68,10 @@ type Cache struct {
 	ReaderAddress pulumi.StringOutput `pulumi:"readerAddress"`
 	// SecurityGroupID guards the group.
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
-	// AuthToken is the Redis AUTH token, always a secret output.
-	AuthToken pulumi.StringOutput `pulumi:"authToken"`
+	// AuthToken is the Redis AUTH token, always a secret output. It is
+	// not registered as a component output: it reaches the services only
+	// through their runtime secrets.
+	AuthToken pulumi.StringOutput
 }
 
 func (a *Args) check() error {
@@ -211,6 +213,5 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"address":         c.Address,
 		"readerAddress":   c.ReaderAddress,
 		"securityGroupId": c.SecurityGroupID,
-		"authToken":       c.AuthToken,
 	})
 }
