@@ -342,3 +342,39 @@ func TestStockShortCancelsOrder(t *testing.T) {
 		t.Fatalf("stock a=%d b=%d, want 5 and 1", sa, sb)
 	}
 }
+
+// TestReadPool: with DATABASE_READ_URL set, reads go to the read pool and
+// writes to the primary. To tell them apart, the "replica" here is another
+// service's database: what one writes, the other reads.
+func TestReadPool(t *testing.T) {
+	s := startStack(t, stackOptions{skipOrder: true})
+	admin, _, _ := registerAndLogin(t, s, adminEmail)
+	primary := newDatabase(t, "primary")
+	p := startService(t, "product", map[string]string{
+		"DATABASE_URL": primary, "DATABASE_READ_URL": s.DB["product"], "REDIS_URL": redisURL, "QUEUE_URL": s.Queues["product"].URL,
+		"TOPIC_ARN": s.Topics["product"], "AUTH_JWKS_URL": s.Auth.URL + "/v1/auth/jwks",
+	})
+	count := func(svc *running, q string) int {
+		r := call(t, "GET", svc.URL+"/v1/products?q="+q, "", nil)
+		expect(t, r, http.StatusOK)
+		return len(r.json(t)["items"].([]any))
+	}
+	// Written through the stack's product service: p reads it from its read pool.
+	expect(t, call(t, "POST", s.Product.URL+"/v1/products", admin, map[string]any{"sku": "READ-1", "name": "Seen", "price_cents": 5}), http.StatusCreated)
+	if count(p, "READ-1") != 1 {
+		t.Fatal("a read did not go to DATABASE_READ_URL")
+	}
+	// Written through p: it lands on p's primary, not on the read database.
+	expect(t, call(t, "POST", p.URL+"/v1/products", admin, map[string]any{"sku": "WRITE-1", "name": "Unseen", "price_cents": 5}), http.StatusCreated)
+	if n := scalar[int64](t, primary, "SELECT count(*) FROM products WHERE sku = 'WRITE-1'"); n != 1 {
+		t.Fatal("a write did not go to DATABASE_URL")
+	}
+	if count(p, "WRITE-1") != 0 || count(s.Product, "WRITE-1") != 0 {
+		t.Fatal("the write reached the read database")
+	}
+	r := call(t, "GET", p.URL+"/readyz", "", nil)
+	expect(t, r, http.StatusOK)
+	if r.json(t)["checks"].(map[string]any)["database_read"] != "ok" {
+		t.Fatalf("readyz = %s", r.Body)
+	}
+}

@@ -162,7 +162,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	svc.Routes(mux)
-	metrics := newHTTPMetrics(reg)
+	metrics := newHTTPMetrics(reg, log)
 	a.srv = &http.Server{
 		Handler:           withRequestID(log, metrics.instrument(recoverPanics(mux))),
 		ReadHeaderTimeout: 5 * time.Second,

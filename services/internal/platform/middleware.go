@@ -80,13 +80,15 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 
 // httpMetrics are the RED metrics every service exports.
 type httpMetrics struct {
+	log      *slog.Logger
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	inFlight prometheus.Gauge
 }
 
-func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+func newHTTPMetrics(reg prometheus.Registerer, log *slog.Logger) *httpMetrics {
 	m := &httpMetrics{
+		log: log,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total", Help: "HTTP requests served, by route pattern, method and status code.",
 		}, []string{"route", "method", "code"}),
@@ -122,8 +124,13 @@ func (m *httpMetrics) instrument(next http.Handler) http.Handler {
 			elapsed := time.Since(start)
 			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 			m.latency.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
-			if status >= 500 {
+			switch {
+			case status >= 500:
 				Logger(r.Context()).Warn("request failed", "method", r.Method, "route", route, "status", status, "duration_ms", elapsed.Milliseconds())
+			case m.log.Enabled(r.Context(), slog.LevelDebug):
+				// Access logs only at debug: at info they would cost more
+				// than the cached product read they describe.
+				Logger(r.Context()).Debug("request", "method", r.Method, "route", route, "status", status, "duration_ms", elapsed.Milliseconds())
 			}
 		}()
 		next.ServeHTTP(rec, r)

@@ -131,7 +131,8 @@ func TestWriteErrorStatuses(t *testing.T) {
 
 func TestMiddlewareRecoversAndCounts(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := newHTTPMetrics(reg)
+	var logs bytes.Buffer
+	m := newHTTPMetrics(reg, NewLogger(&logs, "test", slog.LevelInfo))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /boom/{id}", func(http.ResponseWriter, *http.Request) { panic("kaput") })
 	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +141,6 @@ func TestMiddlewareRecoversAndCounts(t *testing.T) {
 		}
 		WriteJSON(w, 200, map[string]string{"ok": "yes"})
 	})
-	var logs bytes.Buffer
 	h := withRequestID(NewLogger(&logs, "test", slog.LevelInfo), m.instrument(recoverPanics(mux)))
 
 	w := httptest.NewRecorder()
