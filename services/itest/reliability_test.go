@@ -233,6 +233,9 @@ func TestConsumerRetriesThenDeadLetters(t *testing.T) {
 			}
 			return nil, nil
 		},
+		"explodes": func(context.Context, pgx.Tx, platform.Event) (func(context.Context), error) {
+			panic("handler bug")
+		},
 	}
 	cons := platform.NewConsumer(sqsClient(t), q.URL, pool, handlers, slog.New(slog.NewJSONHandler(io.Discard, nil)), 1, 2, prometheus.NewRegistry())
 	cctx, stop := context.WithCancel(ctx)
@@ -249,22 +252,26 @@ func TestConsumerRetriesThenDeadLetters(t *testing.T) {
 	if _, err := c.Send(ctx, q.URL, "this is not an event"); err != nil {
 		t.Fatal(err)
 	}
+	boom, _ := json.Marshal(platform.Event{ID: uuid.New(), Type: "explodes", Source: "test", OccurredAt: time.Now(), Data: json.RawMessage(`{}`)})
+	if _, err := c.Send(ctx, q.URL, string(boom)); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, 20*time.Second, "flaky event applied on retry", func() bool {
 		return scalar[int64](t, dsn, "SELECT count(*) FROM effects") == 1 && attempts.Load() >= 2
 	})
-	got := 0
-	eventually(t, 20*time.Second, "poison message in the DLQ", func() bool {
+	dead := map[string]bool{}
+	eventually(t, 20*time.Second, "undecodable and panicking messages in the DLQ", func() bool {
 		msgs, err := c.Receive(ctx, sqsq.ReceiveInput{QueueURL: q.DLQURL, MaxMessages: 10, WaitSeconds: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, m := range msgs {
-			if m.Body != "this is not an event" {
+			if m.Body != "this is not an event" && m.Body != string(boom) {
 				t.Fatalf("unexpected DLQ message %q", m.Body)
 			}
-			got++
+			dead[m.Body] = true
 		}
-		return got > 0
+		return len(dead) == 2
 	})
 	if n := scalar[int64](t, dsn, "SELECT count(*) FROM effects"); n != 1 {
 		t.Fatalf("%d effects, want exactly 1", n)

@@ -72,6 +72,8 @@ type Verifier struct {
 	Issuer     string
 	Client     *http.Client
 	MinRefresh time.Duration
+	// MaxAge bounds how long a cached key set is trusted.
+	MaxAge time.Duration
 
 	mu        sync.Mutex
 	keys      map[string]ed25519.PublicKey
@@ -80,13 +82,25 @@ type Verifier struct {
 
 // NewVerifier returns a verifier for tokens from issuer whose keys are at url.
 func NewVerifier(url, issuer string) *Verifier {
-	return &Verifier{URL: url, Issuer: issuer, Client: &http.Client{Timeout: 3 * time.Second}, MinRefresh: 5 * time.Second}
+	return &Verifier{URL: url, Issuer: issuer, Client: &http.Client{Timeout: 3 * time.Second}, MinRefresh: 5 * time.Second, MaxAge: time.Hour}
 }
 
 func (v *Verifier) key(ctx context.Context, kid string) (ed25519.PublicKey, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if k, ok := v.keys[kid]; ok {
+		if time.Since(v.lastFetch) < v.MaxAge {
+			return k, nil
+		}
+		// Old enough to refetch, so a key auth has withdrawn stops being
+		// accepted; if auth is unreachable the cached key still serves.
+		if keys, err := v.fetch(ctx); err == nil {
+			v.keys, v.lastFetch = keys, time.Now()
+			if k, ok := keys[kid]; ok {
+				return k, nil
+			}
+			return nil, fmt.Errorf("unknown key id %q", kid)
+		}
 		return k, nil
 	}
 	if time.Since(v.lastFetch) < v.MinRefresh && v.keys != nil {

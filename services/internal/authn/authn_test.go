@@ -134,3 +134,25 @@ func TestRequireMiddleware(t *testing.T) {
 		t.Fatalf("jwks down: %d", w.Code)
 	}
 }
+
+func TestWithdrawnKeyStopsVerifyingAfterMaxAge(t *testing.T) {
+	k1, k2 := newKey(t), newKey(t)
+	js := &jwksServer{keys: []ed25519.PublicKey{k1.Public().(ed25519.PublicKey)}}
+	srv := httptest.NewServer(js)
+	defer srv.Close()
+	v := NewVerifier(srv.URL, "iss")
+	tok, _ := Sign(k1, claims(time.Minute))
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	js.mu.Lock()
+	js.keys = []ed25519.PublicKey{k2.Public().(ed25519.PublicKey)}
+	js.mu.Unlock()
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatalf("within MaxAge the cached key must serve: %v", err)
+	}
+	v.MaxAge = 0
+	if _, err := v.Verify(context.Background(), tok); err == nil {
+		t.Fatal("a withdrawn key still verifies after MaxAge")
+	}
+}

@@ -109,7 +109,14 @@ func (c *Consumer) Apply(ctx context.Context, ev Event) (string, error) {
 	}
 	var after func(context.Context)
 	duplicate := false
-	err := pgx.BeginFunc(ctx, c.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, c.Pool, func(tx pgx.Tx) (err error) {
+		defer func() {
+			// A handler bug must not stop the consumer: the message is
+			// treated as failed and ends in the DLQ if it keeps panicking.
+			if v := recover(); v != nil {
+				err = fmt.Errorf("handler panic: %v", v)
+			}
+		}()
 		tag, err := tx.Exec(ctx,
 			"INSERT INTO processed_messages (event_id, event_type) VALUES ($1, $2) ON CONFLICT DO NOTHING",
 			ev.ID, ev.Type)
