@@ -378,3 +378,27 @@ func TestReadPool(t *testing.T) {
 		t.Fatalf("readyz = %s", r.Body)
 	}
 }
+
+// TestProductReadsSurviveRedisOutage: with the cache unreachable, reads
+// fall back to PostgreSQL and readiness reports the cache as down.
+func TestProductReadsSurviveRedisOutage(t *testing.T) {
+	s := startStack(t, stackOptions{skipOrder: true})
+	admin, _, _ := registerAndLogin(t, s, adminEmail)
+	pid := createProduct(t, s, admin, "NOCACHE-1", 100, 1)
+	p := startService(t, "product", map[string]string{
+		"DATABASE_URL": s.DB["product"], "REDIS_URL": "redis://" + freePort(t) + "/0", "QUEUE_URL": s.Queues["product"].URL,
+		"TOPIC_ARN": s.Topics["product"], "AUTH_JWKS_URL": s.Auth.URL + "/v1/auth/jwks",
+	})
+	for range 2 {
+		r := call(t, "GET", p.URL+"/v1/products/"+pid, "", nil)
+		expect(t, r, http.StatusOK)
+		if r.Header.Get("X-Cache") != "miss" || r.json(t)["sku"] != "NOCACHE-1" {
+			t.Fatalf("X-Cache %q body %s", r.Header.Get("X-Cache"), r.Body)
+		}
+	}
+	r := call(t, "GET", p.URL+"/readyz", "", nil)
+	expect(t, r, http.StatusServiceUnavailable)
+	if c := r.json(t)["checks"].(map[string]any); c["redis"] == "ok" || c["database"] != "ok" {
+		t.Fatalf("readyz = %s", r.Body)
+	}
+}

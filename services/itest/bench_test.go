@@ -59,6 +59,9 @@ func BenchmarkPlatform(b *testing.B) {
 	closedLoop(conns, time.Second, getBare)
 	bareRes := closedLoop(conns, dur, getBare)
 	prodRes := closedLoop(conns, dur, get)
+	// The same rate against the bare handler: a control for stalls that come
+	// from the machine or the load generator rather than the service.
+	bareHalf := openLoop(prodRes.rps/2, dur, bareURL)
 	half := openLoop(prodRes.rps/2, dur, productURL)
 
 	var seq atomic.Int64
@@ -81,6 +84,7 @@ func BenchmarkPlatform(b *testing.B) {
 	fmt.Printf("product_get rps=%.0f p50_ms=%.3f p99_ms=%.3f errors=%d conns=%d\n", prodRes.rps, prodRes.p50, prodRes.p99, prodRes.errors, conns)
 	fmt.Printf("product_get_ratio=%.3f (target >= 0.5)\n", ratio)
 	fmt.Printf("product_get_half_peak rate=%.0f p50_ms=%.3f p99_ms=%.3f errors=%d (target p99 <= 10ms)\n", prodRes.rps/2, half.p50, half.p99, half.errors)
+	fmt.Printf("bare_get_same_rate rate=%.0f p50_ms=%.3f p99_ms=%.3f errors=%d (control)\n", prodRes.rps/2, bareHalf.p50, bareHalf.p99, bareHalf.errors)
 	fmt.Printf("order_place rps=%.0f p50_ms=%.3f p99_ms=%.3f errors=%d conns=8\n", orderRes.rps, orderRes.p50, orderRes.p99, orderRes.errors)
 	b.ReportMetric(ratio, "product_get_ratio")
 	b.ReportMetric(prodRes.rps, "product_get_rps")

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -284,11 +285,25 @@ func (s *service) load(ctx context.Context, db querier, uid, id uuid.UUID) (*Ord
 // stock are the client's problem (4xx); the stock check here is advisory,
 // the product service's reservation is the authority.
 func (s *service) price(ctx context.Context, in []Item) ([]OrderItem, int64, string, error) {
+	// Look the products up concurrently, a few at a time.
+	views := make([]*productView, len(in))
+	errs := make([]error, len(in))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, it := range in {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			views[i], errs[i] = s.products.get(ctx, it.ProductID)
+		}()
+	}
+	wg.Wait()
 	out := make([]OrderItem, len(in))
 	var total int64
 	currency := ""
 	for i, it := range in {
-		p, err := s.products.get(ctx, it.ProductID)
+		p, err := views[i], errs[i]
 		if errors.Is(err, errNoProduct) {
 			return nil, 0, "", platform.Unprocessable(fmt.Sprintf("items[%d].product_id", i), "no such product")
 		}

@@ -121,7 +121,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 		}
 		// Short timeouts: the cache must fail fast so reads fall back to
 		// the database instead of queueing behind a sick Redis.
-		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 2*time.Second, 500*time.Millisecond, 500*time.Millisecond
+		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = time.Second, 500*time.Millisecond, 500*time.Millisecond
+		opts.MaxRetries, opts.DialerRetries = 1, 1
 		d.Redis = redis.NewClient(opts)
 	}
 	svc, err := build(d)

@@ -14,6 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// RequestTimeout bounds the work of one request.
+const RequestTimeout = 10 * time.Second
+
 type requestIDKey struct{}
 
 // RequestID returns the id of the request being served, if any.
@@ -51,7 +54,11 @@ func withRequestID(base *slog.Logger, next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		// A deadline for everything the request does downstream, below the
+		// server's WriteTimeout so the client still gets a JSON 503.
+		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
+		defer cancel()
+		ctx = context.WithValue(ctx, requestIDKey{}, id)
 		ctx = WithLogger(ctx, base)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
