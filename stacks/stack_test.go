@@ -128,6 +128,22 @@ func TestDefaultTagsOnEveryResource(t *testing.T) {
 				}, p.Get("defaultTags.tags"), region)
 				assert.Equal(t, []any{cfg.AccountID}, p.Get("allowedAccountIds"), "the provider is pinned to the stack's account")
 			}
+			// A resource's own tags merge over the defaults; none may
+			// contradict them.
+			tagged := 0
+			for _, r := range inv.Resources {
+				tags, ok := r.Get("tags").(map[string]any)
+				if !ok {
+					continue
+				}
+				tagged++
+				for k, want := range map[string]string{"project": "ecommerce", "environment": stack, "region": r.Region, "managed-by": "pulumi"} {
+					if v, set := tags[k]; set {
+						assert.Equal(t, want, v, "%s %s overrides default tag %s", r.Type, r.Name, k)
+					}
+				}
+			}
+			assert.Greater(t, tagged, 50)
 		})
 	}
 }
