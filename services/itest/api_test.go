@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -301,9 +302,36 @@ func TestOrderIdempotency(t *testing.T) {
 			t.Fatalf("%s: field %q, want %q", c.body, f, c.field)
 		}
 	}
+	// Listing pages through both orders, newest first.
+	var listed []string
+	next := ""
+	for range 4 {
+		u := s.Order.URL + "/v1/orders?limit=1"
+		if next != "" {
+			u += "&cursor=" + url.QueryEscape(next)
+		}
+		r := call(t, "GET", u, token, nil)
+		expect(t, r, http.StatusOK)
+		m := r.json(t)
+		for _, it := range m["items"].([]any) {
+			listed = append(listed, it.(map[string]any)["id"].(string))
+		}
+		nb, ok := m["next_cursor"].(string)
+		if !ok {
+			break
+		}
+		next = nb
+	}
+	if len(listed) != 2 || listed[0] != ids[0] || listed[1] != first.json(t)["id"] {
+		t.Fatalf("listed %v, want [%s %s]", listed, ids[0], first.json(t)["id"])
+	}
 	expect(t, call(t, "GET", s.Order.URL+"/v1/orders/zzz", token, nil), http.StatusBadRequest)
 	expect(t, call(t, "GET", s.Order.URL+"/v1/orders?limit=0", token, nil), http.StatusBadRequest)
-	expect(t, call(t, "GET", s.Order.URL+"/v1/orders?before=yesterday", token, nil), http.StatusBadRequest)
+	r = call(t, "GET", s.Order.URL+"/v1/orders?cursor=yesterday", token, nil)
+	expect(t, r, http.StatusBadRequest)
+	if r.errField(t) != "cursor" {
+		t.Fatalf("field: %s", r.Body)
+	}
 	expect(t, call(t, "GET", s.Order.URL+"/v1/orders", "", nil), http.StatusUnauthorized)
 }
 

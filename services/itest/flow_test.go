@@ -75,6 +75,18 @@ func TestFlow(t *testing.T) {
 			}
 		}
 	}
+	// Unknown routes and methods answer in the same JSON shape.
+	r = call(t, "GET", s.Order.URL+"/v1/nothing-here", "", nil)
+	expect(t, r, http.StatusNotFound)
+	if r.json(t)["error"].(map[string]any)["code"] != "not_found" {
+		t.Fatalf("404 body %s", r.Body)
+	}
+	r = call(t, "DELETE", s.Order.URL+"/v1/orders", token, nil)
+	expect(t, r, http.StatusMethodNotAllowed)
+	if r.json(t)["error"].(map[string]any)["code"] != "method_not_allowed" || r.Header.Get("Allow") == "" {
+		t.Fatalf("405 body %s allow %q", r.Body, r.Header.Get("Allow"))
+	}
+
 	m := string(call(t, "GET", s.Order.URL+"/metrics", "", nil).Body)
 	if !strings.Contains(m, `http_requests_total{code="201",method="POST",route="POST /v1/orders"} 1`) {
 		t.Fatalf("order metrics lack the placed order:\n%s", m)

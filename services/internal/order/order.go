@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -364,18 +365,18 @@ func (s *service) list(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var before time.Time
-	if v := r.URL.Query().Get("before"); v != "" {
-		if before, err = time.Parse(time.RFC3339Nano, v); err != nil {
-			platform.WriteError(w, r, platform.Invalid("before", "must be an RFC 3339 timestamp"))
+	// The cursor is the (created_at, id) of the last order of the previous
+	// page, so orders created in the same instant are neither lost nor repeated.
+	before, beforeID := time.Now().Add(time.Hour), uuid.Max
+	if v := r.URL.Query().Get("cursor"); v != "" {
+		if before, beforeID, err = parseCursor(v); err != nil {
+			platform.WriteError(w, r, platform.Invalid("cursor", "is not a cursor this service returned"))
 			return
 		}
-	} else {
-		before = time.Now().Add(time.Hour)
 	}
 	ctx := r.Context()
-	rows, err := s.d.Read.Query(ctx, `SELECT id FROM orders WHERE user_id = $1 AND created_at < $2
-		ORDER BY created_at DESC, id DESC LIMIT $3`, uid, before, limit)
+	rows, err := s.d.Read.Query(ctx, `SELECT id FROM orders WHERE user_id = $1 AND (created_at, id) < ($2, $3)
+		ORDER BY created_at DESC, id DESC LIMIT $4`, uid, before, beforeID, limit)
 	if err != nil {
 		platform.WriteError(w, r, err)
 		return
@@ -398,9 +399,23 @@ func (s *service) list(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := map[string]any{"items": orders}
 	if len(orders) == limit {
-		resp["next_before"] = orders[len(orders)-1].CreatedAt.Format(time.RFC3339Nano)
+		last := orders[len(orders)-1]
+		resp["next_cursor"] = last.CreatedAt.UTC().Format(time.RFC3339Nano) + "," + last.ID.String()
 	}
 	platform.WriteJSON(w, http.StatusOK, resp)
+}
+
+func parseCursor(v string) (time.Time, uuid.UUID, error) {
+	ts, id, ok := strings.Cut(v, ",")
+	if !ok {
+		return time.Time{}, uuid.Nil, errors.New("no comma")
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return time.Time{}, uuid.Nil, err
+	}
+	u, err := uuid.Parse(id)
+	return t, u, err
 }
 
 // cancelled marks an order the product service could not reserve stock for.

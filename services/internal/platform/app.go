@@ -165,7 +165,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 	svc.Routes(mux)
 	metrics := newHTTPMetrics(reg, log)
 	a.srv = &http.Server{
-		Handler:           withRequestID(log, metrics.instrument(recoverPanics(mux))),
+		Handler:           withRequestID(log, metrics.instrument(recoverPanics(jsonRouteErrors(mux)))),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -161,5 +162,44 @@ func recoverPanics(next http.Handler) http.Handler {
 			}
 		}()
 		next.ServeHTTP(w, r)
+	})
+}
+
+// plainErrorRewriter turns the mux's own plain-text 404 and 405 answers into
+// the JSON error shape every other response uses. Handlers set a JSON
+// content type before writing, so they pass through untouched.
+type plainErrorRewriter struct {
+	http.ResponseWriter
+	r          *http.Request
+	swallowing bool
+}
+
+func (p *plainErrorRewriter) WriteHeader(code int) {
+	if (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) &&
+		strings.HasPrefix(p.Header().Get("Content-Type"), "text/plain") {
+		p.swallowing = true
+		p.Header().Del("X-Content-Type-Options")
+		e := &Error{Status: code, Code: "not_found", Message: "no such route"}
+		if code == http.StatusMethodNotAllowed {
+			e = &Error{Status: code, Code: "method_not_allowed", Message: "method not allowed; see the Allow header"}
+		}
+		WriteJSON(p.ResponseWriter, code, errorBody{Error: e, RequestID: RequestID(p.r.Context())})
+		return
+	}
+	p.ResponseWriter.WriteHeader(code)
+}
+
+func (p *plainErrorRewriter) Write(b []byte) (int, error) {
+	if p.swallowing {
+		return len(b), nil
+	}
+	return p.ResponseWriter.Write(b)
+}
+
+func (p *plainErrorRewriter) Unwrap() http.ResponseWriter { return p.ResponseWriter }
+
+func jsonRouteErrors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&plainErrorRewriter{ResponseWriter: w, r: r}, r)
 	})
 }
