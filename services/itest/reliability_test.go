@@ -277,3 +277,23 @@ func TestConsumerRetriesThenDeadLetters(t *testing.T) {
 		t.Fatalf("%d effects, want exactly 1", n)
 	}
 }
+
+// TestSQSClientErrors: the query-protocol client surfaces SQS errors with
+// their code instead of treating them as empty answers.
+func TestSQSClientErrors(t *testing.T) {
+	c := sqsClient(t)
+	_, err := c.Receive(context.Background(), sqsq.ReceiveInput{QueueURL: awsEndpoint + "/000000000000/no-such-queue-" + uuid.NewString()[:8]})
+	var e *sqsq.Error
+	if !errors.As(err, &e) || e.Status < 400 || e.Code == "" {
+		t.Fatalf("receive from a missing queue: %#v", err)
+	}
+	q := newQueue(t, "roundtrip", 5, 3)
+	id, err := c.Send(context.Background(), q.URL, "héllo <&> \"world\"")
+	if err != nil || id == "" {
+		t.Fatalf("send: %q %v", id, err)
+	}
+	msgs, err := c.Receive(context.Background(), sqsq.ReceiveInput{QueueURL: q.URL, MaxMessages: 1, WaitSeconds: 1})
+	if err != nil || len(msgs) != 1 || msgs[0].Body != "héllo <&> \"world\"" || msgs[0].MessageID != id || msgs[0].ReceiveCount() != 1 {
+		t.Fatalf("receive: %+v %v", msgs, err)
+	}
+}
