@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -68,13 +69,21 @@ func (c *Consumer) Run(ctx context.Context) {
 			continue
 		}
 		delay = 200 * time.Millisecond
+		// A batch is handled concurrently: standard queues promise no order,
+		// and every handler is idempotent and locks rows in a fixed order.
+		var wg sync.WaitGroup
 		for _, m := range msgs {
-			// Detached from ctx: shutdown waits for this message instead of
-			// cutting its transaction short.
-			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(c.Visibility)*time.Second)
-			c.handle(hctx, m)
-			cancel()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// Detached from ctx: shutdown waits for this message instead
+				// of cutting its transaction short.
+				hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(c.Visibility)*time.Second)
+				defer cancel()
+				c.handle(hctx, m)
+			}()
 		}
+		wg.Wait()
 	}
 }
 
