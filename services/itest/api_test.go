@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestAuthEndpoints(t *testing.T) {
@@ -47,6 +49,8 @@ func TestAuthEndpoints(t *testing.T) {
 	r = call(t, "POST", reg, "", `{"email":"`+strings.Repeat("a", 2<<20)+`"}`)
 	expect(t, r, http.StatusRequestEntityTooLarge)
 
+	// Redis outlives the test: leave no login lock behind for the next run.
+	t.Cleanup(func() { scrubThrottle(t, "mixed.case@example.com") })
 	access, refresh, _ := registerAndLogin(t, s, "Mixed.Case@Example.com")
 	// Same address, other case: one account per mailbox.
 	r = call(t, "POST", reg, "", map[string]string{"email": "mixed.case@example.com", "password": "another password"})
@@ -56,8 +60,22 @@ func TestAuthEndpoints(t *testing.T) {
 	}
 	r = call(t, "POST", s.Auth.URL+"/v1/auth/login", "", map[string]string{"email": "mixed.case@example.com", "password": "wrong password"})
 	expect(t, r, http.StatusUnauthorized)
-	r = call(t, "POST", s.Auth.URL+"/v1/auth/login", "", map[string]string{"email": "nobody@example.com", "password": "wrong password"})
+	r = call(t, "POST", s.Auth.URL+"/v1/auth/login", "", map[string]string{"email": "nobody-" + uuid.NewString()[:8] + "@example.com", "password": "wrong password"})
 	expect(t, r, http.StatusUnauthorized)
+
+	// Repeated wrong passwords lock the email for a while, even against the
+	// right password; other accounts are unaffected.
+	for i := range 3 {
+		r := call(t, "POST", s.Auth.URL+"/v1/auth/login", "", map[string]string{"email": "mixed.case@example.com", "password": fmt.Sprintf("wrong %d password", i)})
+		expect(t, r, http.StatusUnauthorized)
+	}
+	r = call(t, "POST", s.Auth.URL+"/v1/auth/login", "", map[string]string{"email": "mixed.case@example.com", "password": "correct horse battery"})
+	expect(t, r, http.StatusTooManyRequests)
+	if r.errField(t) != "email" {
+		t.Fatalf("429 names %s", r.Body)
+	}
+	_, _, _ = registerAndLogin(t, s, "other@example.com")
+	scrubThrottle(t, "mixed.case@example.com")
 
 	// JWKS publishes the key the token was signed with.
 	r = call(t, "GET", s.Auth.URL+"/v1/auth/jwks", "", nil)
@@ -98,8 +116,8 @@ func TestAuthEndpoints(t *testing.T) {
 	eventually(t, 10*time.Second, "outbox drained", func() bool {
 		return scalar[int64](t, s.DB["auth"], "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
 	})
-	if n := scalar[int64](t, s.DB["auth"], "SELECT count(*) FROM outbox WHERE event_type = 'user.registered'"); n != 1 {
-		t.Fatalf("%d user.registered events, want 1", n)
+	if n := scalar[int64](t, s.DB["auth"], "SELECT count(*) FROM outbox WHERE event_type = 'user.registered'"); n != 2 {
+		t.Fatalf("%d user.registered events, want 2", n)
 	}
 }
 
@@ -428,5 +446,18 @@ func TestProductReadsSurviveRedisOutage(t *testing.T) {
 	expect(t, r, http.StatusServiceUnavailable)
 	if c := r.json(t)["checks"].(map[string]any); c["redis"] == "ok" || c["database"] != "ok" {
 		t.Fatalf("readyz = %s", r.Body)
+	}
+}
+
+// scrubThrottle ends a login lock early, as an operator would.
+func scrubThrottle(t *testing.T, email string) {
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opts)
+	defer c.Close()
+	if err := c.Del(context.Background(), "auth:login-failures:"+email).Err(); err != nil {
+		t.Fatal(err)
 	}
 }

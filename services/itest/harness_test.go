@@ -324,7 +324,7 @@ func startStack(t testing.TB, opts ...stackOptions) *stack {
 
 	s.Auth = startService(t, "auth", map[string]string{
 		"DATABASE_URL": s.DB["auth"], "TOPIC_ARN": s.Topics["auth"], "JWT_SIGNING_KEY": signingKeyPEM(t), "ADMIN_EMAILS": adminEmail,
-		"REDIS_URL": redisURL,
+		"REDIS_URL": redisURL, "LOGIN_MAX_FAILURES": "4",
 	})
 	jwks := s.Auth.URL + "/v1/auth/jwks"
 	s.Product = startService(t, "product", map[string]string{

@@ -10,6 +10,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/mail"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/example/ecommerce-platform/services/internal/authn"
 	"github.com/example/ecommerce-platform/services/internal/config"
@@ -171,6 +173,10 @@ func (s *service) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if err := s.checkThrottle(ctx, in.Email); err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
 	var id uuid.UUID
 	var hash, role string
 	// The primary: a login right after register must see the new user.
@@ -189,9 +195,11 @@ func (s *service) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !found || !match {
+		s.recordFailure(ctx, in.Email)
 		platform.WriteError(w, r, platform.Unauthorized("password", "email or password is wrong"))
 		return
 	}
+	s.clearFailures(ctx, in.Email)
 	resp, err := s.issue(ctx, s.d.Write, id, in.Email, role, uuid.New())
 	if err != nil {
 		platform.WriteError(w, r, err)
@@ -319,4 +327,55 @@ func (s *service) logout(w http.ResponseWriter, r *http.Request) {
 func (s *service) jwks(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	platform.WriteJSON(w, http.StatusOK, authn.JWKS{Keys: []authn.JWK{authn.PublicJWK(s.key.Public().(ed25519.PublicKey))}})
+}
+
+// Login throttling: after LOGIN_MAX_FAILURES wrong passwords for one email
+// within LOGIN_FAILURE_WINDOW, logins for it are refused until the window
+// passes. Counted in Redis so every replica sees the same count; without
+// Redis, or while it is down, logins are not throttled (fail open), since
+// locking everyone out is worse than slower guessing.
+
+func throttleKey(email string) string { return "auth:login-failures:" + email }
+
+func (s *service) checkThrottle(ctx context.Context, email string) error {
+	max := s.d.Config.LoginMaxFailures
+	if s.d.Redis == nil || max == 0 {
+		return nil
+	}
+	n, err := s.d.Redis.Get(ctx, throttleKey(email)).Int()
+	if err != nil {
+		if !errors.Is(err, redis.Nil) {
+			platform.Logger(ctx).Warn("login throttle unavailable", "err", err)
+		}
+		return nil
+	}
+	if n < max {
+		return nil
+	}
+	ttl, _ := s.d.Redis.TTL(ctx, throttleKey(email)).Result()
+	return &platform.Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Field: "email",
+		Message: fmt.Sprintf("too many failed logins; retry in %d seconds", int(ttl.Seconds())+1)}
+}
+
+func (s *service) recordFailure(ctx context.Context, email string) {
+	if s.d.Redis == nil || s.d.Config.LoginMaxFailures == 0 {
+		return
+	}
+	pipe := s.d.Redis.TxPipeline()
+	pipe.Incr(ctx, throttleKey(email))
+	// The window starts at the first failure and is not extended by later
+	// ones, so a locked account always reopens on time.
+	pipe.ExpireNX(ctx, throttleKey(email), s.d.Config.LoginFailureWindow)
+	if _, err := pipe.Exec(ctx); err != nil {
+		platform.Logger(ctx).Warn("login throttle unavailable", "err", err)
+	}
+}
+
+func (s *service) clearFailures(ctx context.Context, email string) {
+	if s.d.Redis == nil || s.d.Config.LoginMaxFailures == 0 {
+		return
+	}
+	if err := s.d.Redis.Del(ctx, throttleKey(email)).Err(); err != nil {
+		platform.Logger(ctx).Warn("login throttle unavailable", "err", err)
+	}
 }

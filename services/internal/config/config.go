@@ -55,6 +55,8 @@ type Config struct {
 	RefreshTokenTTL      time.Duration
 	AdminEmails          []string
 	PasswordHashMemoryKB uint32
+	LoginMaxFailures     int
+	LoginFailureWindow   time.Duration
 }
 
 // String masks secrets so the config can be logged at start.
@@ -108,6 +110,8 @@ func Load(getenv func(string) string) (Config, error) {
 		RefreshTokenTTL:      r.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
 		AdminEmails:          r.list("ADMIN_EMAILS"),
 		PasswordHashMemoryKB: uint32(r.integer("PASSWORD_HASH_MEMORY_KB", 19*1024, 8*1024, 1024*1024)),
+		LoginMaxFailures:     r.integer("LOGIN_MAX_FAILURES", 10, 0, 1000),
+		LoginFailureWindow:   r.duration("LOGIN_FAILURE_WINDOW", 15*time.Minute),
 	}
 	if key := getenv("JWT_SIGNING_KEY"); key != "" {
 		k, err := ParseSigningKey(key)

@@ -77,6 +77,7 @@ func TestLoadNamesTheVariable(t *testing.T) {
 		{Order, map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, nil, "SHUTDOWN_TIMEOUT must be a non-negative duration"},
 		{Order, map[string]string{"CACHE_TTL": "-1s"}, nil, "CACHE_TTL must be a non-negative duration"},
 		{Order, map[string]string{"LOG_LEVEL": "loud"}, nil, "LOG_LEVEL must be"},
+		{Auth, map[string]string{"LOGIN_MAX_FAILURES": "-1"}, nil, "LOGIN_MAX_FAILURES must be an integer from 0"},
 	}
 	for _, c := range cases {
 		m := valid(t, c.service)
