@@ -94,6 +94,7 @@ type service struct {
 	d      *platform.Deps
 	verify *authn.Verifier
 	ttl    time.Duration
+	misses coalescer
 }
 
 // New builds the product service.
@@ -154,7 +155,25 @@ func (s *service) get(w http.ResponseWriter, r *http.Request) {
 	if !errors.Is(err, redis.Nil) {
 		platform.Logger(ctx).Warn("cache read failed", "err", err)
 	}
-	p, err := scanProduct(s.d.Read.QueryRow(ctx, "SELECT "+columns+" FROM products WHERE id = $1", id))
+	body, err := s.misses.do(key, func() ([]byte, error) {
+		// Detached: the waiting requests must not fail because the one
+		// that happened to lead the load was cancelled.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+		defer cancel()
+		p, err := scanProduct(s.d.Read.QueryRow(lctx, "SELECT "+columns+" FROM products WHERE id = $1", id))
+		if err != nil {
+			return nil, err
+		}
+		body, err := json.Marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		body = append(body, '\n')
+		if err := s.d.Redis.Set(lctx, key, body, s.ttl).Err(); err != nil {
+			platform.Logger(ctx).Warn("cache fill failed", "err", err)
+		}
+		return body, nil
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		platform.WriteError(w, r, platform.NotFound("product"))
 		return
@@ -162,15 +181,6 @@ func (s *service) get(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		platform.WriteError(w, r, err)
 		return
-	}
-	body, err := json.Marshal(p)
-	if err != nil {
-		platform.WriteError(w, r, err)
-		return
-	}
-	body = append(body, '\n')
-	if err := s.d.Redis.Set(ctx, key, body, s.ttl).Err(); err != nil {
-		platform.Logger(ctx).Warn("cache fill failed", "err", err)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Cache", "miss")
