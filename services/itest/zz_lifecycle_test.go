@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -44,6 +45,16 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build order: %v\n%s", err, out)
 	}
+	// A misconfigured process refuses to start and names the variable.
+	bad := exec.Command(bin)
+	bad.Env = append(os.Environ(), "SERVICE_NAME=order", "DATABASE_URL="+db, "QUEUE_URL="+s.Queues["order"].URL,
+		"TOPIC_ARN="+s.Topics["order"], "AWS_REGION="+awsRegion, "AUTH_JWKS_URL=http://127.0.0.1:1/jwks")
+	out, err := bad.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "PRODUCT_API_URL is required") {
+		t.Fatalf("misconfigured start: %v\n%s", err, out)
+	}
+
 	addr := freePort(t)
 	logs := &syncBuffer{}
 	cmd := exec.Command(bin)

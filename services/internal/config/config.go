@@ -129,9 +129,7 @@ func Load(getenv func(string) string) (Config, error) {
 	switch c.ServiceName {
 	case Auth:
 		need("TOPIC_ARN", c.TopicARN)
-		if c.JWTSigningKey == nil {
-			need("JWT_SIGNING_KEY", "")
-		}
+		need("JWT_SIGNING_KEY", getenv("JWT_SIGNING_KEY"))
 	case User:
 		need("QUEUE_URL", c.QueueURL)
 		need("AUTH_JWKS_URL", c.AuthJWKSURL)

@@ -204,7 +204,7 @@ func (a *App) Wait(ctx context.Context) error {
 		a.log.Info("shutdown requested")
 	case err := <-a.served:
 		a.log.Error("server stopped", "err", err)
-		a.Shutdown(context.Background())
+		_ = a.Shutdown(context.Background()) // the serve error is the one to report
 		return err
 	}
 	return a.Shutdown(context.Background())
