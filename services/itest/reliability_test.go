@@ -297,3 +297,71 @@ func TestSQSClientErrors(t *testing.T) {
 		t.Fatalf("receive: %+v %v", msgs, err)
 	}
 }
+
+// TestConcurrentMigrationsAndRelays: replicas starting together apply each
+// migration once, and two relays draining one outbox publish every event
+// once (SKIP LOCKED), with none left behind.
+func TestConcurrentMigrationsAndRelays(t *testing.T) {
+	ctx := context.Background()
+	dsn := newDatabase(t, "replicas")
+	pool := openPool(t, dsn)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- platform.Migrate(ctx, pool, nil)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent migrate: %v", err)
+		}
+	}
+	if n := scalar[int64](t, dsn, "SELECT count(*) FROM schema_migrations"); n != 1 {
+		t.Fatalf("%d migrations recorded, want 1", n)
+	}
+
+	topic := newTopic(t, "replicas")
+	q := newQueue(t, "replicas", 30, 5)
+	subscribe(t, topic, q, true)
+	const n = 200
+	for i := range n {
+		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			_, err := platform.Enqueue(ctx, tx, "test", "test.happened", map[string]int{"seq": i})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rctx, stop := context.WithCancel(ctx)
+	var relays sync.WaitGroup
+	for range 2 {
+		r := platform.NewRelay(pool, &platform.SNSPublisher{Client: snsClient(t, awsEndpoint), TopicARN: topic},
+			slog.New(slog.NewJSONHandler(io.Discard, nil)), 10*time.Millisecond, prometheus.NewRegistry())
+		r.BatchSize = 10 // many small rounds, so the two relays interleave
+		relays.Add(1)
+		go func() { defer relays.Done(); r.Run(rctx) }()
+	}
+	eventually(t, 30*time.Second, "outbox drained by two relays", func() bool {
+		return scalar[int64](t, dsn, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+	})
+	stop()
+	relays.Wait()
+	got := receiveAll(t, q.URL, n, 20*time.Second)
+	// Drain a little longer: a duplicate would arrive after the last new one.
+	for id, c := range receiveAll(t, q.URL, n+1, 2*time.Second) {
+		got[id] += c
+	}
+	if len(got) != n {
+		t.Fatalf("received %d distinct events, want %d", len(got), n)
+	}
+	for id, c := range got {
+		if c != 1 {
+			t.Fatalf("event %s published %d times", id, c)
+		}
+	}
+}
