@@ -143,6 +143,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 		}
 		if cfg.TopicARN != "" {
 			client := sns.NewFromConfig(awsCfg, func(o *sns.Options) {
+				// The topics live in the master region; a service in another
+				// region must sign for the topic's region, not its own.
+				o.Region = RegionOfARN(cfg.TopicARN, o.Region)
 				if cfg.AWSEndpointURL != "" {
 					o.BaseEndpoint = aws.String(cfg.AWSEndpointURL)
 				}
