@@ -6,6 +6,7 @@ package config
 import (
 	"crypto/ed25519"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -160,9 +161,18 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, errors.Join(r.errs...)
 }
 
-// ParseSigningKey reads a PKCS#8 PEM Ed25519 private key, as
-// `openssl genpkey -algorithm ed25519` writes it.
+// ParseSigningKey reads the Ed25519 signing key: either a PKCS#8 PEM key,
+// as `openssl genpkey -algorithm ed25519` writes it, or a standard base64
+// 32-byte seed, which is what the infrastructure generates (a random byte
+// string is all a secret store needs to hold for an Ed25519 key).
 func ParseSigningKey(s string) (ed25519.PrivateKey, error) {
+	if !strings.Contains(s, "-----BEGIN") {
+		seed, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+		if err != nil || len(seed) != ed25519.SeedSize {
+			return nil, fmt.Errorf("is neither PEM nor a base64 %d-byte Ed25519 seed", ed25519.SeedSize)
+		}
+		return ed25519.NewKeyFromSeed(seed), nil
+	}
 	block, _ := pem.Decode([]byte(s))
 	if block == nil {
 		return nil, errors.New("is not PEM encoded")

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"strings"
 	"testing"
@@ -70,7 +71,9 @@ func TestLoadNamesTheVariable(t *testing.T) {
 		{User, nil, []string{"QUEUE_URL"}, "QUEUE_URL is required for the user service"},
 		{User, nil, []string{"AUTH_JWKS_URL"}, "AUTH_JWKS_URL is required"},
 		{Auth, nil, []string{"JWT_SIGNING_KEY"}, "JWT_SIGNING_KEY is required"},
-		{Auth, map[string]string{"JWT_SIGNING_KEY": "not pem"}, nil, "JWT_SIGNING_KEY is not PEM"},
+		{Auth, map[string]string{"JWT_SIGNING_KEY": "not pem"}, nil, "JWT_SIGNING_KEY is neither PEM nor a base64 32-byte Ed25519 seed"},
+		{Auth, map[string]string{"JWT_SIGNING_KEY": "c2hvcnQ="}, nil, "JWT_SIGNING_KEY is neither PEM nor a base64 32-byte Ed25519 seed"},
+		{Auth, map[string]string{"JWT_SIGNING_KEY": "-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----\n"}, nil, "JWT_SIGNING_KEY is not PEM"},
 		{Order, map[string]string{"DB_MAX_CONNS": "0"}, nil, "DB_MAX_CONNS must be an integer from 1"},
 		{Order, map[string]string{"QUEUE_WAIT_SECONDS": "21"}, nil, "QUEUE_WAIT_SECONDS must be an integer from 0 to 20"},
 		{Order, map[string]string{"QUEUE_VISIBILITY_TIMEOUT_SECONDS": "5", "QUEUE_WAIT_SECONDS": "10"}, nil, "QUEUE_VISIBILITY_TIMEOUT_SECONDS must be greater"},
@@ -110,5 +113,26 @@ func TestParseSigningKeyRejectsOtherKeys(t *testing.T) {
 	}
 	if _, err := ParseSigningKey(keyPEM(t)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The infrastructure stores the signing key as a base64 seed; the same seed
+// must give the same key in every region, or tokens signed in one region
+// would not verify against another region's JWKS.
+func TestSigningKeyFromSeed(t *testing.T) {
+	seed := make([]byte, ed25519.SeedSize)
+	for i := range seed {
+		seed[i] = byte(i)
+	}
+	k1, err := ParseSigningKey(base64.StdEncoding.EncodeToString(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := ParseSigningKey(base64.StdEncoding.EncodeToString(seed) + "\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !k1.Equal(k2) || !k1.Equal(ed25519.NewKeyFromSeed(seed)) {
+		t.Fatal("the same seed must give the same key")
 	}
 }
