@@ -11,6 +11,10 @@ import (
 // secret per region and, when it consumes events, one queue per region.
 var Services = []string{"auth", "user", "product", "order"}
 
+// TokenIssuer is the service that signs access tokens (the others verify
+// them through its JWKS); it alone gets the signing key.
+const TokenIssuer = "auth"
+
 // DataConfig holds the database, cache and messaging settings.
 type DataConfig struct {
 	Database  DatabaseConfig

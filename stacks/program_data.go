@@ -78,6 +78,7 @@ func dataArgs(ctx *pulumi.Context, cfg *Config, topology *messaging.Topology, ma
 		MasterRegion:             cfg.MasterRegion,
 		TopicPrefix:              fmt.Sprintf("%s-%s", ctx.Project(), cfg.Environment),
 		SecretRecoveryWindowDays: cfg.SecretRecoveryWindowDays(),
+		TokenIssuer:              TokenIssuer,
 	}
 	if master != nil {
 		args.Primary = master.Data

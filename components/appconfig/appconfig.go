@@ -24,6 +24,7 @@ const (
 	EnvRedisAuthToken  = "REDIS_AUTH_TOKEN"
 	EnvQueueURL        = "QUEUE_URL"
 	EnvTopicARN        = "TOPIC_ARN"
+	EnvJWTSigningKey   = "JWT_SIGNING_KEY"
 )
 
 // Service is what one service needs to connect. Optional fields left nil
@@ -43,6 +44,9 @@ type Service struct {
 	QueueURL pulumi.StringInput
 	// TopicARN is set when the service publishes events.
 	TopicARN pulumi.StringInput
+	// JWTSigningKey is set for the service that issues tokens: a base64
+	// Ed25519 seed, a secret.
+	JWTSigningKey pulumi.StringInput
 }
 
 // Args configures the runtime secrets of one region.
@@ -136,6 +140,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 		if in.TopicARN != nil {
 			keys, values = append(keys, EnvTopicARN), append(values, in.TopicARN)
+		}
+		if in.JWTSigningKey != nil {
+			keys, values = append(keys, EnvJWTSigningKey), append(values, in.JWTSigningKey)
 		}
 		region, service := args.Region, svc
 		doc := pulumi.All(values...).ApplyT(func(v []any) (string, error) {

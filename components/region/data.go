@@ -3,6 +3,7 @@ package region
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -34,6 +35,9 @@ type DataArgs struct {
 	BackupCopies bool
 	// MasterRegion names the region of the primaries and topics.
 	MasterRegion string
+	// TokenIssuer is the service that signs access tokens; it gets the
+	// JWT signing key in its runtime secret ("" for none).
+	TokenIssuer string
 	// Primary is the master region's data layer: replicas replicate from
 	// its databases and every region's queues admit its topics. Required
 	// outside the master region, nil in it.
@@ -52,6 +56,10 @@ type Data struct {
 	Settings *appconfig.Settings
 	// KeyArn is the region's key, as the data layer uses it.
 	KeyArn pulumi.StringOutput
+	// SigningSeed is the token issuer's Ed25519 seed (base64, secret),
+	// generated once in the master region and shared by every region, so
+	// a token signed in one region verifies in all.
+	SigningSeed pulumi.StringOutput
 
 	// AccessPolicies are, by service, the IAM policy documents of the
 	// services' workload roles in this region: their own secret, queue
@@ -74,6 +82,9 @@ func (d *DataArgs) check(master bool) error {
 		return errors.New("region: backup copies go to a region other than the master")
 	case !master && (d.Primary == nil || d.Primary.Databases == nil || d.Primary.Topics == nil || d.MasterRegion == ""):
 		return errors.New("region: a non-master region needs Data.Primary (the master's databases and topics) and Data.MasterRegion")
+	}
+	if d.TokenIssuer != "" && !slices.Contains(d.Services, d.TokenIssuer) {
+		return fmt.Errorf("region: Data.TokenIssuer %q is not one of the services %v", d.TokenIssuer, d.Services)
 	}
 	if !master {
 		for _, svc := range d.Services {
@@ -122,6 +133,15 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 	}
 	if args.Master {
 		primary = out
+		if d.TokenIssuer != "" {
+			seed, err := random.NewRandomBytes(ctx, name+"-jwt-signing-seed", &random.RandomBytesArgs{
+				Length: pulumi.Int(32), // an Ed25519 seed
+			}, opts...)
+			if err != nil {
+				return nil, err
+			}
+			out.SigningSeed = seed.Base64
+		}
 	}
 
 	if out.Cache, err = cache.New(ctx, name+"-cache", &cache.Args{
@@ -183,6 +203,9 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 		}
 		if t, ok := topics[svc]; ok {
 			s.TopicARN = t
+		}
+		if svc == d.TokenIssuer {
+			s.JWTSigningKey = primary.SigningSeed
 		}
 		services[svc] = s
 	}

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -68,6 +70,16 @@ func typeOutputs(r *Resource, region, acct, h, physical string) map[string]any {
 			name = physical
 		}
 		return map[string]any{"name": name, "arn": fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", region, acct, name, h[:6])}
+	case "random:index/randomBytes:RandomBytes":
+		n := 32
+		if v := r.Inputs["length"]; v.IsNumber() {
+			n = int(v.NumberValue())
+		}
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = h[i%len(h)]
+		}
+		return map[string]any{"base64": base64.StdEncoding.EncodeToString(b), "hex": hex.EncodeToString(b)}
 	case "random:index/randomPassword:RandomPassword":
 		n := 32
 		if v := r.Inputs["length"]; v.IsNumber() {
