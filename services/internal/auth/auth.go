@@ -122,12 +122,7 @@ type TokenResponse struct {
 
 func (s *service) register(w http.ResponseWriter, r *http.Request) {
 	var in Credentials
-	if err := platform.DecodeJSON(w, r, &in); err != nil {
-		platform.WriteError(w, r, err)
-		return
-	}
-	if err := in.Validate(); err != nil {
-		platform.WriteError(w, r, err)
+	if !platform.DecodeRequest(w, r, &in) {
 		return
 	}
 	hash, err := argon2id.CreateHash(in.Password, s.params)
@@ -164,12 +159,7 @@ func (s *service) register(w http.ResponseWriter, r *http.Request) {
 
 func (s *service) login(w http.ResponseWriter, r *http.Request) {
 	var in Credentials
-	if err := platform.DecodeJSON(w, r, &in); err != nil {
-		platform.WriteError(w, r, err)
-		return
-	}
-	if err := in.Validate(); err != nil {
-		platform.WriteError(w, r, err)
+	if !platform.DecodeRequest(w, r, &in) {
 		return
 	}
 	ctx := r.Context()
@@ -249,12 +239,7 @@ var errReused = platform.Unauthorized("refresh_token", "is invalid, expired or r
 // issued in the same family.
 func (s *service) refresh(w http.ResponseWriter, r *http.Request) {
 	var in RefreshRequest
-	if err := platform.DecodeJSON(w, r, &in); err != nil {
-		platform.WriteError(w, r, err)
-		return
-	}
-	if err := in.Validate(); err != nil {
-		platform.WriteError(w, r, err)
+	if !platform.DecodeRequest(w, r, &in) {
 		return
 	}
 	ctx := r.Context()
@@ -307,12 +292,7 @@ func (s *service) refresh(w http.ResponseWriter, r *http.Request) {
 // even for an unknown token, so it cannot be used to probe tokens.
 func (s *service) logout(w http.ResponseWriter, r *http.Request) {
 	var in RefreshRequest
-	if err := platform.DecodeJSON(w, r, &in); err != nil {
-		platform.WriteError(w, r, err)
-		return
-	}
-	if err := in.Validate(); err != nil {
-		platform.WriteError(w, r, err)
+	if !platform.DecodeRequest(w, r, &in) {
 		return
 	}
 	if _, err := s.d.Write.Exec(r.Context(), `UPDATE refresh_tokens SET revoked_at = now()

@@ -163,12 +163,7 @@ func (s *service) place(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in PlaceRequest
-	if err := platform.DecodeJSON(w, r, &in); err != nil {
-		platform.WriteError(w, r, err)
-		return
-	}
-	if err := in.Validate(); err != nil {
-		platform.WriteError(w, r, err)
+	if !platform.DecodeRequest(w, r, &in) {
 		return
 	}
 	ctx := r.Context()

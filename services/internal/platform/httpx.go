@@ -123,6 +123,23 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	return DecodeJSONBytes(http.MaxBytesReader(w, r.Body, MaxBodyBytes), dst)
 }
 
+// Validator is a request body that checks its own fields.
+type Validator interface{ Validate() error }
+
+// DecodeRequest decodes a JSON body into dst and validates it. On failure
+// it has already written the 4xx response and returns false.
+func DecodeRequest(w http.ResponseWriter, r *http.Request, dst Validator) bool {
+	err := DecodeJSON(w, r, dst)
+	if err == nil {
+		err = dst.Validate()
+	}
+	if err != nil {
+		WriteError(w, r, err)
+		return false
+	}
+	return true
+}
+
 // DecodeJSONBytes is DecodeJSON's core, separate so it can be fuzzed.
 func DecodeJSONBytes(body io.Reader, dst any) error {
 	dec := json.NewDecoder(body)

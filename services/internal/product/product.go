@@ -90,6 +90,14 @@ type StockInput struct {
 	Stock *int32 `json:"stock"`
 }
 
+// Validate checks the new stock level.
+func (in StockInput) Validate() error {
+	if in.Stock == nil || *in.Stock < 0 {
+		return platform.Invalid("stock", "is required and must not be negative")
+	}
+	return nil
+}
+
 type service struct {
 	d      *platform.Deps
 	verify *authn.Verifier
@@ -294,12 +302,7 @@ func (s *service) getStock(w http.ResponseWriter, r *http.Request) {
 
 func (s *service) create(w http.ResponseWriter, r *http.Request) {
 	var in Input
-	if err := platform.DecodeJSON(w, r, &in); err != nil {
-		platform.WriteError(w, r, err)
-		return
-	}
-	if err := in.Validate(); err != nil {
-		platform.WriteError(w, r, err)
+	if !platform.DecodeRequest(w, r, &in) {
 		return
 	}
 	ctx := r.Context()
@@ -338,12 +341,7 @@ func (s *service) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in Input
-	if err := platform.DecodeJSON(w, r, &in); err != nil {
-		platform.WriteError(w, r, err)
-		return
-	}
-	if err := in.Validate(); err != nil {
-		platform.WriteError(w, r, err)
+	if !platform.DecodeRequest(w, r, &in) {
 		return
 	}
 	s.write(w, r, id, func(ctx context.Context, tx pgx.Tx) (Product, error) {
@@ -360,12 +358,7 @@ func (s *service) setStock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in StockInput
-	if err := platform.DecodeJSON(w, r, &in); err != nil {
-		platform.WriteError(w, r, err)
-		return
-	}
-	if in.Stock == nil || *in.Stock < 0 {
-		platform.WriteError(w, r, platform.Invalid("stock", "is required and must not be negative"))
+	if !platform.DecodeRequest(w, r, &in) {
 		return
 	}
 	s.write(w, r, id, func(ctx context.Context, tx pgx.Tx) (Product, error) {

@@ -124,12 +124,7 @@ func (s *service) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in UpdateRequest
-	if err := platform.DecodeJSON(w, r, &in); err != nil {
-		platform.WriteError(w, r, err)
-		return
-	}
-	if err := in.Validate(); err != nil {
-		platform.WriteError(w, r, err)
+	if !platform.DecodeRequest(w, r, &in) {
 		return
 	}
 	p, err := scan(s.d.Write.QueryRow(r.Context(), `INSERT INTO profiles (user_id, email, display_name) VALUES ($1, $2, $3)
