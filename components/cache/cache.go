@@ -9,10 +9,11 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/ecommerce-platform/components/network"
 )
 
 // Port is the Redis port.
@@ -130,19 +131,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
-	// No egress rule: Redis only answers.
-	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
-		VpcId:       args.VpcID,
-		Description: pulumi.String("Redis from the cluster nodes only"),
-		Ingress: ec2.SecurityGroupIngressArray{ec2.SecurityGroupIngressArgs{
-			Description:    pulumi.String("Redis (TLS) from the EKS nodes"),
-			Protocol:       pulumi.String("tcp"),
-			FromPort:       pulumi.Int(Port),
-			ToPort:         pulumi.Int(Port),
-			SecurityGroups: pulumi.StringArray{args.NodeSecurityGroupID},
-		}},
-		RevokeRulesOnDelete: pulumi.Bool(true),
-		Tags:                tags,
+	sg, err := network.NewServerSecurityGroup(ctx, name, &network.ServerSecurityGroupArgs{
+		VpcID:                 args.VpcID,
+		Server:                "Redis (TLS)",
+		Port:                  Port,
+		SourceSecurityGroupID: args.NodeSecurityGroupID,
+		Tags:                  tags,
 	}, parent)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/ecommerce-platform/components/network"
 )
 
 // Port is the PostgreSQL port every instance listens on.
@@ -276,19 +278,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
-	// No egress rule: PostgreSQL only answers; it never opens connections.
-	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
-		VpcId:       args.VpcID,
-		Description: pulumi.String("PostgreSQL from the cluster nodes only"),
-		Ingress: ec2.SecurityGroupIngressArray{ec2.SecurityGroupIngressArgs{
-			Description:    pulumi.String("PostgreSQL from the EKS nodes"),
-			Protocol:       pulumi.String("tcp"),
-			FromPort:       pulumi.Int(Port),
-			ToPort:         pulumi.Int(Port),
-			SecurityGroups: pulumi.StringArray{args.NodeSecurityGroupID},
-		}},
-		RevokeRulesOnDelete: pulumi.Bool(true),
-		Tags:                tags("db"),
+	sg, err := network.NewServerSecurityGroup(ctx, name, &network.ServerSecurityGroupArgs{
+		VpcID:                 args.VpcID,
+		Server:                "PostgreSQL",
+		Port:                  Port,
+		SourceSecurityGroupID: args.NodeSecurityGroupID,
+		Tags:                  tags("db"),
 	}, parent)
 	if err != nil {
 		return nil, err
