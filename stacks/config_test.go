@@ -69,12 +69,7 @@ func TestProdTopology(t *testing.T) {
 }
 
 func TestInvalidConfigNamesTheKey(t *testing.T) {
-	cases := []struct {
-		name  string
-		stack string
-		apply func(t *testing.T, raw map[string]string)
-		key   string
-	}{
+	cases := []invalidCase{
 		{"unknown environment", "dev", func(t *testing.T, raw map[string]string) { raw["environment"] = "qa" }, "environment"},
 		{"short account id", "dev", func(t *testing.T, raw map[string]string) { raw["accountId"] = "12345" }, "accountId"},
 		{"missing account id", "dev", func(t *testing.T, raw map[string]string) { delete(raw, "accountId") }, "accountId"},
@@ -157,6 +152,22 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"misspelt key", "dev", func(t *testing.T, raw map[string]string) { raw["regoins"] = "[]" }, "regoins"},
 	}
 	require.GreaterOrEqual(t, len(cases), 15)
+	runInvalid(t, cases)
+}
+
+// invalidCase mutates a valid stack config and names the key the error
+// must report.
+type invalidCase struct {
+	name  string
+	stack string
+	apply func(t *testing.T, raw map[string]string)
+	key   string
+}
+
+// runInvalid checks that each case is refused with a ValidationError naming
+// its key, and that no Config comes back.
+func runInvalid(t *testing.T, cases []invalidCase) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			raw := rawConfig(t, tc.stack)

@@ -1,7 +1,6 @@
 package stacks_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -34,12 +33,7 @@ func TestInvalidDataConfigNamesTheKey(t *testing.T) {
 	set := func(key string, f func(any) any) mut {
 		return func(t *testing.T, raw map[string]string) { edit(t, raw, key, f) }
 	}
-	cases := []struct {
-		name  string
-		stack string
-		apply mut
-		key   string
-	}{
+	cases := []invalidCase{
 		// database
 		{"backup retention zero", "dev", set("database", field("backupRetentionDays", 0)), "database.backupRetentionDays"},
 		{"backup retention above 35", "dev", set("database", field("backupRetentionDays", 36)), "database.backupRetentionDays"},
@@ -104,19 +98,7 @@ func TestInvalidDataConfigNamesTheKey(t *testing.T) {
 			"publisher": "order", "consumers": []string{"product"},
 		})), "events"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			raw := rawConfig(t, tc.stack)
-			tc.apply(t, raw)
-			cfg, err := stacks.Parse(raw)
-			require.Error(t, err)
-			assert.Nil(t, cfg)
-			var verr *stacks.ValidationError
-			require.True(t, errors.As(err, &verr), "error is a ValidationError: %v", err)
-			assert.Contains(t, verr.Keys(), tc.key, "error names the key:\n%v", err)
-			assert.Contains(t, err.Error(), "ecommerce:"+tc.key+":", "message shows the full key")
-		})
-	}
+	runInvalid(t, cases)
 }
 
 // The shipped stacks make the choices the environments call for.
