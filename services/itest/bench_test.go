@@ -32,6 +32,7 @@ func BenchmarkPlatform(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("BENCH_CONNS")); err == nil && v > 0 {
 		conns = v
 	}
+	logLevel = "info" // as deployed: no per-request access log
 	s := startStack(b)
 	admin, _, _ := registerAndLogin(b, s, adminEmail)
 	token, _, _ := registerAndLogin(b, s, "bench@example.com")

@@ -14,7 +14,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -236,6 +235,10 @@ var builders = map[string]platform.Builder{
 	config.Auth: auth.New, config.User: user.New, config.Product: product.New, config.Order: order.New,
 }
 
+// logLevel of the services: debug in tests, for the logs printed when one
+// fails; the benchmark measures them at the production default.
+var logLevel = "debug"
+
 // startService starts one service with the given settings (the same
 // variables the deployment sets) and stops it when the test ends.
 func startService(t testing.TB, name string, vars map[string]string) *running {
@@ -243,7 +246,7 @@ func startService(t testing.TB, name string, vars map[string]string) *running {
 	base := map[string]string{
 		"SERVICE_NAME": name, "HTTP_ADDR": "127.0.0.1:0", "AWS_REGION": awsRegion, "AWS_ENDPOINT_URL": awsEndpoint,
 		"OUTBOX_POLL_INTERVAL": "50ms", "QUEUE_WAIT_SECONDS": "1", "QUEUE_VISIBILITY_TIMEOUT_SECONDS": "2",
-		"SHUTDOWN_TIMEOUT": "10s", "PASSWORD_HASH_MEMORY_KB": "8192", "LOG_LEVEL": "debug",
+		"SHUTDOWN_TIMEOUT": "10s", "PASSWORD_HASH_MEMORY_KB": "8192", "LOG_LEVEL": logLevel,
 	}
 	for k, v := range vars {
 		base[k] = v
@@ -253,7 +256,7 @@ func startService(t testing.TB, name string, vars map[string]string) *running {
 		t.Fatalf("%s config: %v", name, err)
 	}
 	logs := &syncBuffer{}
-	app, err := platform.Start(context.Background(), cfg, platform.NewLogger(logs, name, slog.LevelDebug), builders[name])
+	app, err := platform.Start(context.Background(), cfg, platform.NewLogger(logs, name, cfg.LogLevel), builders[name])
 	if err != nil {
 		t.Fatalf("start %s: %v\n%s", name, err, logs.String())
 	}
