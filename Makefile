@@ -3,6 +3,9 @@
 GO    ?= go
 STACK ?= dev
 OUT   ?=
+# The linter is pinned and built from the Go module proxy into bin/.
+GOLANGCI_VERSION ?= v2.15.0
+GOLANGCI         := bin/golangci-lint-$(GOLANGCI_VERSION)
 
 .PHONY: plan plan-all test test-infra test-services deps lint bench bench-infra bench-services run-local smoke
 
@@ -28,12 +31,19 @@ deps:
 test-services: deps
 	$(MAKE) -C services test
 
-## lint: gofmt and go vet over both modules
-lint:
+## lint: gofmt, go vet and golangci-lint (.golangci.yml) over both modules
+lint: $(GOLANGCI)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd services && $(GO) vet ./...
+	$(GOLANGCI) run ./...
+	cd services && ../$(GOLANGCI) run --config ../.golangci.yml ./...
+
+$(GOLANGCI):
+	mkdir -p bin/.golangci
+	GOBIN=$(CURDIR)/bin/.golangci $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+	mv bin/.golangci/golangci-lint $@
 
 ## bench: BenchmarkPlan for every stack, then the service benchmarks
 bench: bench-infra bench-services

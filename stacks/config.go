@@ -258,18 +258,6 @@ func (r *reader) integer(key string) int {
 	return n
 }
 
-func (r *reader) boolean(key string) bool {
-	v, ok := r.get(key)
-	if !ok {
-		return false
-	}
-	b, err := strconv.ParseBool(strings.TrimSpace(v))
-	if err != nil {
-		r.p.add(key, "must be true or false, got %q", v)
-	}
-	return b
-}
-
 // object decodes a JSON value strictly: an unknown field is a typo the user
 // must hear about, not a setting silently ignored.
 func (r *reader) object(key string, into any) {

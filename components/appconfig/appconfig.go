@@ -21,7 +21,7 @@ const (
 	EnvDatabaseURL     = "DATABASE_URL"
 	EnvDatabaseReadURL = "DATABASE_READ_URL"
 	EnvRedisURL        = "REDIS_URL"
-	EnvRedisAuthToken  = "REDIS_AUTH_TOKEN"
+	EnvRedisAuthToken  = "REDIS_AUTH_TOKEN" //nolint:gosec // a variable name, not a credential
 	EnvQueueURL        = "QUEUE_URL"
 	EnvTopicARN        = "TOPIC_ARN"
 	EnvJWTSigningKey   = "JWT_SIGNING_KEY"

@@ -31,7 +31,7 @@ const Username = "app"
 
 // Timing windows (UTC), chosen to not overlap: backups, then maintenance.
 const (
-	BackupWindow      = "03:00-04:00"
+	BackupWindow      = "03:00-04:00" //nolint:gosec // a time window, not a credential
 	MaintenanceWindow = "sun:04:30-sun:05:30"
 )
 

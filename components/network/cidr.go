@@ -61,7 +61,9 @@ func PlanSubnets(vpcCidr string, zones []string) ([]SubnetPlan, error) {
 func subnet(vpc netip.Prefix, bits, index int) netip.Prefix {
 	base := vpc.Addr().As4()
 	n := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
-	n += uint32(index) << (32 - bits)
-	addr := netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+	// index < 32 and bits <= 32 come from PlanSubnets, so nothing overflows;
+	// the byte conversions keep the low 8 bits on purpose.
+	n += uint32(index) << (32 - bits)                                                     //nolint:gosec // bounded above
+	addr := netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}) //nolint:gosec // byte split
 	return netip.PrefixFrom(addr, bits)
 }

@@ -34,7 +34,7 @@ func LoadProject(dir string) (*Project, error) {
 		}
 		v, err := encode(t.Default)
 		if err != nil {
-			return nil, fmt.Errorf("Pulumi.yaml config %s: %w", key, err)
+			return nil, fmt.Errorf("config %s declared in Pulumi.yaml: %w", key, err)
 		}
 		p.Defaults[p.fullKey(key)] = v
 	}
@@ -53,7 +53,7 @@ func (p *Project) fullKey(key string) string {
 // JSON-encoded). Encrypted values cannot be read offline and are refused.
 func (p *Project) Config(dir, stack string) (map[string]string, error) {
 	path := filepath.Join(dir, p.StackConfigDir, "Pulumi."+stack+".yaml")
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(path) //nolint:gosec // reading the named stack file is the point
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("stack %q: no stack file %s", stack, path)
 	}

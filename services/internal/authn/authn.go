@@ -126,7 +126,7 @@ func (v *Verifier) fetch(ctx context.Context) (map[string]ed25519.PublicKey, err
 	if err != nil {
 		return nil, fmt.Errorf("fetch jwks: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // a read-only body: nothing to report
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("fetch jwks: status %d", resp.StatusCode)
 	}
@@ -169,7 +169,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	}, jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithIssuer(v.Issuer), jwt.WithExpirationRequired(),
 		jwt.WithLeeway(30*time.Second))
 	if fetchErr != nil {
-		return nil, fmt.Errorf("%w: %v", errKeyUnavailable, fetchErr)
+		return nil, fmt.Errorf("%w: %w", errKeyUnavailable, fetchErr)
 	}
 	if err != nil {
 		return nil, err

@@ -91,12 +91,12 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:             r.level("LOG_LEVEL"),
 		DatabaseURL:          r.url("DATABASE_URL", true, "postgres", "postgresql"),
 		DatabaseReadURL:      r.url("DATABASE_READ_URL", false, "postgres", "postgresql"),
-		DBMaxConns:           int32(r.integer("DB_MAX_CONNS", 10, 1, 1000)),
+		DBMaxConns:           int32(r.integer("DB_MAX_CONNS", 10, 1, 1000)), //nolint:gosec // range-checked by r.integer
 		RedisURL:             r.url("REDIS_URL", false, "redis", "rediss"),
 		RedisAuthToken:       getenv("REDIS_AUTH_TOKEN"),
 		QueueURL:             r.url("QUEUE_URL", false, "http", "https"),
-		QueueWaitSeconds:     int32(r.integer("QUEUE_WAIT_SECONDS", 20, 0, 20)),
-		QueueVisibilitySecs:  int32(r.integer("QUEUE_VISIBILITY_TIMEOUT_SECONDS", 30, 1, 43200)),
+		QueueWaitSeconds:     int32(r.integer("QUEUE_WAIT_SECONDS", 20, 0, 20)),                  //nolint:gosec // range-checked by r.integer
+		QueueVisibilitySecs:  int32(r.integer("QUEUE_VISIBILITY_TIMEOUT_SECONDS", 30, 1, 43200)), //nolint:gosec // range-checked by r.integer
 		TopicARN:             r.str("TOPIC_ARN", ""),
 		AWSRegion:            r.str("AWS_REGION", ""),
 		AWSEndpointURL:       r.url("AWS_ENDPOINT_URL", false, "http", "https"),
@@ -110,7 +110,7 @@ func Load(getenv func(string) string) (Config, error) {
 		AccessTokenTTL:       r.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
 		RefreshTokenTTL:      r.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
 		AdminEmails:          r.list("ADMIN_EMAILS"),
-		PasswordHashMemoryKB: uint32(r.integer("PASSWORD_HASH_MEMORY_KB", 19*1024, 8*1024, 1024*1024)),
+		PasswordHashMemoryKB: uint32(r.integer("PASSWORD_HASH_MEMORY_KB", 19*1024, 8*1024, 1024*1024)), //nolint:gosec // range-checked by r.integer
 		LoginMaxFailures:     r.integer("LOGIN_MAX_FAILURES", 10, 0, 1000),
 		LoginFailureWindow:   r.duration("LOGIN_FAILURE_WINDOW", 15*time.Minute),
 	}
@@ -179,7 +179,7 @@ func ParseSigningKey(s string) (ed25519.PrivateKey, error) {
 	}
 	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("is not a PKCS#8 private key: %v", err)
+		return nil, fmt.Errorf("is not a PKCS#8 private key: %w", err)
 	}
 	ed, ok := k.(ed25519.PrivateKey)
 	if !ok {

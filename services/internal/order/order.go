@@ -462,7 +462,7 @@ func (c *productClient) get(ctx context.Context, id uuid.UUID) (*productView, er
 		platform.Logger(ctx).Warn("product service unreachable", "err", err)
 		return nil, &platform.Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "product service unreachable, retry later"}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // a read-only body: nothing to report
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
 		return nil, errNoProduct

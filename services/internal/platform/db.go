@@ -63,7 +63,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, service fs.FS) error {
 	}
 	defer conn.Release()
 	sum := sha256.Sum256([]byte("ecommerce-platform/migrations"))
-	lockID := int64(binary.BigEndian.Uint64(sum[:8]))
+	lockID := int64(binary.BigEndian.Uint64(sum[:8])) //nolint:gosec // any 64 bits make a lock id; wrapping is fine
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockID); err != nil {
 		return fmt.Errorf("migrate: lock: %w", err)
 	}

@@ -108,7 +108,7 @@ func (c *Client) do(ctx context.Context, action string, params url.Values, out a
 	if err != nil {
 		return fmt.Errorf("sqs %s: %w", action, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // a read-only body: nothing to report
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
 		return fmt.Errorf("sqs %s: read: %w", action, err)

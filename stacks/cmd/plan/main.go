@@ -44,7 +44,7 @@ func run(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(*out, append(b, '\n'), 0o600); err != nil {
 			return err
 		}
 	}
@@ -52,7 +52,9 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *out != "" {
-		fmt.Fprintf(stdout, "\nInventory written to %s\n", *out)
+		if _, err := fmt.Fprintf(stdout, "\nInventory written to %s\n", *out); err != nil {
+			return err
+		}
 	}
 	return nil
 }
