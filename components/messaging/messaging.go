@@ -50,14 +50,7 @@ func TopicPolicy(topicArn, accountID string) (string, error) {
 				"Action":    []string{"sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"},
 				"Resource":  topicArn,
 			},
-			{
-				"Sid":       "DenyPlainTransport",
-				"Effect":    "Deny",
-				"Principal": "*",
-				"Action":    "sns:Publish",
-				"Resource":  topicArn,
-				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
-			},
+			denyPlainTransport("sns:Publish", topicArn),
 		},
 	}
 	b, err := json.Marshal(doc)
@@ -187,14 +180,7 @@ func QueuePolicy(queueArn string, topicArns []string) (string, error) {
 				"Resource":  queueArn,
 				"Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": topicArns}},
 			},
-			{
-				"Sid":       "DenyPlainTransport",
-				"Effect":    "Deny",
-				"Principal": "*",
-				"Action":    "sqs:*",
-				"Resource":  queueArn,
-				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
-			},
+			denyPlainTransport("sqs:*", queueArn),
 		},
 	}
 	b, err := json.Marshal(doc)
@@ -350,4 +336,17 @@ func NewSubscriptions(ctx *pulumi.Context, name string, args *SubscriptionsArgs,
 		}
 	}
 	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"count": pulumi.Int(s.Count)})
+}
+
+// denyPlainTransport is the policy statement that refuses a request made
+// without TLS, whoever makes it.
+func denyPlainTransport(action string, resource any) map[string]any {
+	return map[string]any{
+		"Sid":       "DenyPlainTransport",
+		"Effect":    "Deny",
+		"Principal": "*",
+		"Action":    action,
+		"Resource":  resource,
+		"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+	}
 }
