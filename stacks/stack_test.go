@@ -17,30 +17,17 @@ import (
 
 var shipped = []string{"dev", "staging", "prod"}
 
-// planned caches one plan per stack: the runs are deterministic and each
-// test only reads the inventory.
-var planned = map[string]*plan.Inventory{}
-
+// planStack returns the cached plan of a shipped stack (the runs are
+// deterministic and the tests only read them).
 func planStack(t *testing.T, stack string) (*plan.Inventory, *stacks.Config) {
 	t.Helper()
-	cfg, err := stacks.Parse(rawConfig(t, stack))
-	require.NoError(t, err)
-	if inv, ok := planned[stack]; ok {
-		return inv, cfg
-	}
-	inv, err := stacks.PlanStack("..", stack)
-	require.NoError(t, err)
-	planned[stack] = inv
-	return inv, cfg
+	run := planData(t, stack, nil)
+	return run.inv, run.cfg
 }
 
 // regionOf walks up to the enclosing Region component.
 func regionOf(inv *plan.Inventory, r *plan.Resource) string {
-	byURN := map[string]*plan.Resource{}
-	for _, x := range inv.Resources {
-		byURN[x.URN] = x
-	}
-	for cur := r; cur != nil; cur = byURN[cur.Parent] {
+	for cur := r; cur != nil; cur = inv.Lookup(cur.Parent) {
 		if cur.Type == "ecommerce:region:Region" {
 			return cur.Name
 		}
@@ -82,18 +69,14 @@ func TestNoResourceEscapesItsRegion(t *testing.T) {
 	for _, stack := range shipped {
 		t.Run(stack, func(t *testing.T) {
 			inv, _ := planStack(t, stack)
-			providers := map[string]*plan.Resource{}
-			for _, p := range inv.OfType("pulumi:providers:aws") {
-				providers[p.URN] = p
-			}
 			checked := 0
 			for _, r := range inv.Resources {
 				if !r.Custom || !strings.HasPrefix(r.Type, "aws:") {
 					continue
 				}
-				urn, _, _ := strings.Cut(r.Provider, "::"+providerIDOf(r.Provider))
-				p := providers[urn]
-				require.NotNil(t, p, "%s %s uses provider %q, not one of the stack's regional providers", r.Type, r.Name, r.Provider)
+				p := inv.ProviderOf(r)
+				require.True(t, p != nil && p.Type == "pulumi:providers:aws",
+					"%s %s uses provider %q, not one of the stack's regional providers", r.Type, r.Name, r.Provider)
 				home := regionOf(inv, r)
 				require.NotEmpty(t, home, "%s %s is inside a Region component", r.Type, r.Name)
 				assert.Equal(t, home, p.String("region"), "%s %s", r.Type, r.Name)
@@ -103,14 +86,6 @@ func TestNoResourceEscapesItsRegion(t *testing.T) {
 			assert.Greater(t, checked, 50)
 		})
 	}
-}
-
-func providerIDOf(ref string) string {
-	i := strings.LastIndex(ref, "::")
-	if i < 0 {
-		return ""
-	}
-	return ref[i+2:]
 }
 
 // TestDefaultTagsOnEveryResource: tags come from each regional provider, so
@@ -210,7 +185,9 @@ func TestProdIsZoneRedundantAndPrivate(t *testing.T) {
 // The JSON inventory is what reviewers and tools read: it has the
 // documented shape and its region and parent fields are filled in.
 func TestInventoryJSONShape(t *testing.T) {
-	inv, cfg := planStack(t, "staging")
+	_, cfg := planStack(t, "staging")
+	inv, err := stacks.PlanStack("..", "staging") // the path `make plan` takes
+	require.NoError(t, err)
 	b, err := json.Marshal(inv)
 	require.NoError(t, err)
 	var doc struct {

@@ -19,6 +19,26 @@ func keyOf(k string) resource.PropertyKey { return resource.PropertyKey(k) }
 type Inventory struct {
 	Stack     string      `json:"stack"`
 	Resources []*Resource `json:"-"`
+
+	index map[string]*Resource // by URN, built on first Lookup
+}
+
+// Lookup returns the resource with this URN, or nil.
+func (inv *Inventory) Lookup(urn string) *Resource {
+	if inv.index == nil {
+		inv.index = indexURN(inv.Resources)
+	}
+	return inv.index[urn]
+}
+
+// ProviderOf returns the provider resource a custom resource was created
+// with, or nil for none (a default provider, which the mocks never record).
+func (inv *Inventory) ProviderOf(r *Resource) *Resource {
+	urn, _, found := strings.Cut(r.Provider, "::"+providerID(r.Provider))
+	if !found {
+		return nil
+	}
+	return inv.Lookup(urn)
 }
 
 // jsonResource is the documented shape of one inventory entry.
@@ -94,17 +114,6 @@ func redactValue(v resource.PropertyValue) any {
 	}
 }
 
-// ByRegion returns the resources of one region ("" for global ones).
-func (inv *Inventory) ByRegion(region string) []*Resource {
-	var out []*Resource
-	for _, r := range inv.Resources {
-		if r.Region == region {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // OfType returns the resources of one type token.
 func (inv *Inventory) OfType(token string) []*Resource {
 	var out []*Resource
@@ -142,9 +151,8 @@ func (inv *Inventory) Counts() map[string]map[string]int {
 func (inv *Inventory) WriteSummary(w io.Writer) error {
 	children := map[string][]*Resource{}
 	var roots []*Resource
-	index := indexURN(inv.Resources)
 	for _, r := range inv.Resources {
-		if _, ok := index[r.Parent]; ok {
+		if inv.Lookup(r.Parent) != nil {
 			children[r.Parent] = append(children[r.Parent], r)
 		} else {
 			roots = append(roots, r)
