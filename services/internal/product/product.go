@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/example/ecommerce-platform/services/internal/authn"
 	"github.com/example/ecommerce-platform/services/internal/config"
@@ -102,7 +103,10 @@ type service struct {
 	d      *platform.Deps
 	verify *authn.Verifier
 	ttl    time.Duration
-	misses coalescer
+	// misses shares one database read among concurrent cache misses of a
+	// product, so a popular product whose entry was just invalidated costs
+	// one read, not one per waiting request.
+	misses singleflight.Group
 }
 
 // New builds the product service.
@@ -163,7 +167,7 @@ func (s *service) get(w http.ResponseWriter, r *http.Request) {
 	if !errors.Is(err, redis.Nil) {
 		platform.Logger(ctx).Warn("cache read failed", "err", err)
 	}
-	body, err := s.misses.do(key, func() ([]byte, error) {
+	v, err, _ := s.misses.Do(key, func() (any, error) {
 		// Detached: the waiting requests must not fail because the one
 		// that happened to lead the load was cancelled.
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
@@ -182,6 +186,7 @@ func (s *service) get(w http.ResponseWriter, r *http.Request) {
 		}
 		return body, nil
 	})
+	body, _ := v.([]byte)
 	if errors.Is(err, pgx.ErrNoRows) {
 		platform.WriteError(w, r, platform.NotFound("product"))
 		return
