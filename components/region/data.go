@@ -226,21 +226,20 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 	out.KeyArn = r.Key.Arn
 	out.AccessPolicies = map[string]pulumi.StringOutput{}
 	for _, svc := range d.Services {
-		inputs := []any{out.Settings.SecretArns.MapIndex(pulumi.String(svc)), r.Key.Arn, pulumi.String(""), pulumi.String(""), masterKey}
+		var queueArn, topicArn pulumi.StringInput = pulumi.String(""), pulumi.String("")
 		if q, ok := out.Queues.ByConsumer[svc]; ok {
-			inputs[2] = q.Arn
+			queueArn = q.Arn
 		}
 		if t, ok := topics[svc]; ok {
-			inputs[3] = t
+			topicArn = t
 		}
 		region := args.Region
-		out.AccessPolicies[svc] = pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
+		secretArn := out.Settings.SecretArns.MapIndex(pulumi.String(svc))
+		out.AccessPolicies[svc] = pulumi.All(secretArn, r.Key.Arn, queueArn, topicArn, masterKey).ApplyT(func(v []any) (string, error) {
 			a := appconfig.Access{
 				Region: region, MasterRegion: masterRegion,
-				SecretArn: v[0].(string), KeyArn: v[1].(string), QueueArn: v[2].(string), TopicArn: v[3].(string),
-			}
-			if a.TopicArn != "" {
-				a.TopicKeyArn = v[4].(string)
+				SecretArn: v[0].(string), KeyArn: v[1].(string), QueueArn: v[2].(string),
+				TopicArn: v[3].(string), TopicKeyArn: v[4].(string),
 			}
 			return appconfig.AccessPolicy(a)
 		}).(pulumi.StringOutput)
