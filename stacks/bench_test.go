@@ -3,7 +3,7 @@ package stacks_test
 import (
 	"testing"
 
-	"github.com/example/ecommerce-platform/stacks"
+	"github.com/example/ecommerce-platform/stacks/offline"
 )
 
 // BenchmarkPlan measures one full synthesis of each shipped stack under the
@@ -14,7 +14,7 @@ func BenchmarkPlan(b *testing.B) {
 			b.ReportAllocs()
 			var resources int
 			for i := 0; i < b.N; i++ {
-				inv, err := stacks.PlanStack("..", stack)
+				inv, err := offline.PlanStack("..", stack)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -5,11 +5,17 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/example/ecommerce-platform/stacks/config"
+	"github.com/example/ecommerce-platform/stacks/offline"
 )
 
 var update = flag.Bool("update", false, "rewrite stacks/testdata/inventory/<stack>.json from the current plans")
@@ -22,7 +28,7 @@ var update = flag.Bool("update", false, "rewrite stacks/testdata/inventory/<stac
 func TestInventoryMatchesRecord(t *testing.T) {
 	for _, stack := range shipped {
 		t.Run(stack, func(t *testing.T) {
-			inv, _ := planStack(t, stack)
+			inv := planStack(t, stack).inv
 			got := map[string]map[string]int{}
 			for region, types := range inv.Counts() {
 				if region == "" {
@@ -78,4 +84,101 @@ func joinLines(lines []string) string {
 		s += l + "\n"
 	}
 	return s
+}
+
+func TestStackInventoryPerRegion(t *testing.T) {
+	for _, stack := range shipped {
+		t.Run(stack, func(t *testing.T) {
+			run := planStack(t, stack)
+			inv, cfg := run.inv, run.cfg
+			counts := inv.Counts()
+			assert.Len(t, inv.OfType("ecommerce:region:Region"), len(cfg.Regions))
+			topo, err := cfg.Topology()
+			require.NoError(t, err)
+			for _, rc := range cfg.Regions {
+				c := counts[rc.Name]
+				zones := len(rc.AvailabilityZones)
+				assert.Equal(t, 1, c["aws:ec2/vpc:Vpc"], rc.Name)
+				assert.Equal(t, 3*zones, c["aws:ec2/subnet:Subnet"], rc.Name)
+				nats := 1
+				if cfg.NatGateways == "perAz" {
+					nats = zones
+				}
+				assert.Equal(t, nats, c["aws:ec2/natGateway:NatGateway"], rc.Name)
+				assert.Equal(t, 1, c["aws:eks/cluster:Cluster"], rc.Name)
+				assert.Equal(t, 2, c["aws:eks/nodeGroup:NodeGroup"], rc.Name)
+				assert.Equal(t, 4, c["aws:eks/addon:Addon"], rc.Name)
+				assert.Equal(t, 1, c["aws:kms/key:Key"], rc.Name)
+				assert.Equal(t, 1, c["aws:ec2/flowLog:FlowLog"], rc.Name)
+				assert.Equal(t, 1, c["pulumi:providers:aws"], rc.Name)
+				assert.Equal(t, 1, c["pulumi:providers:kubernetes"], rc.Name)
+
+				services := len(config.Services)
+				assert.Equal(t, services, c[rdsInstance], rc.Name)
+				assert.Equal(t, 1, c["aws:rds/subnetGroup:SubnetGroup"], rc.Name)
+				assert.Equal(t, 1, c["aws:rds/parameterGroup:ParameterGroup"], rc.Name)
+				assert.Equal(t, 1, c[redisGroup], rc.Name)
+				assert.Equal(t, 2*len(topo.Consumers), c[sqsQueue], "a queue and a DLQ per consumer in %s", rc.Name)
+				assert.Equal(t, services, c["aws:secretsmanager/secret:Secret"], rc.Name)
+				assert.Equal(t, 1, c["random:index/randomPassword:RandomPassword"], "only the cache token is regional (%s)", rc.Name)
+				if rc.Name == cfg.MasterRegion {
+					assert.Equal(t, len(topo.Publishers), c[snsTopic], rc.Name)
+					assert.Equal(t, len(cfg.Regions)*len(topo.Routes), c[snsSub], "every region's queues subscribe in the topics' region")
+				} else {
+					assert.Zero(t, c[snsTopic], "topics live in the master region only (%s)", rc.Name)
+					assert.Zero(t, c[snsSub], rc.Name)
+				}
+			}
+			global := counts[""]
+			assert.Equal(t, 1, global["pulumi:providers:random"], "one random provider for the stack")
+			assert.Equal(t, len(config.Services), global["random:index/randomPassword:RandomPassword"], "a database password per service, for the stack")
+			assert.Equal(t, 1, global["random:index/randomBytes:RandomBytes"], "one signing seed")
+		})
+	}
+}
+
+// The JSON inventory is what reviewers and tools read: it has the
+// documented shape and its region and parent fields are filled in.
+func TestInventoryJSONShape(t *testing.T) {
+	cfg := planStack(t, "staging").cfg
+	inv, err := offline.PlanStack("..", "staging") // the path `make plan` takes
+	require.NoError(t, err)
+	b, err := json.Marshal(inv)
+	require.NoError(t, err)
+	var doc struct {
+		Stack     string `json:"stack"`
+		Resources []struct {
+			Type   string         `json:"type"`
+			Name   string         `json:"name"`
+			Region string         `json:"region"`
+			Parent string         `json:"parent"`
+			Inputs map[string]any `json:"inputs"`
+		} `json:"resources"`
+	}
+	require.NoError(t, json.Unmarshal(b, &doc))
+	assert.Equal(t, "staging", doc.Stack)
+	assert.Len(t, doc.Resources, len(inv.Resources))
+	regions := map[string]bool{}
+	for _, r := range doc.Resources {
+		assert.NotEmpty(t, r.Type)
+		assert.NotEmpty(t, r.Name)
+		assert.NotEmpty(t, r.Parent)
+		regions[r.Region] = true
+	}
+	for _, rc := range cfg.Regions {
+		assert.True(t, regions[rc.Name], rc.Name)
+	}
+}
+
+// The deployed program links neither the mock engine nor the stack-file
+// loader: they exist for `make plan` and the tests only.
+func TestProgramDoesNotLinkTheMockEngine(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "..").Output()
+	require.NoError(t, err)
+	for _, pkg := range strings.Fields(string(out)) {
+		assert.NotContains(t, []string{
+			"github.com/example/ecommerce-platform/stacks/plan",
+			"github.com/example/ecommerce-platform/stacks/offline",
+		}, pkg)
+	}
 }

@@ -1,19 +1,31 @@
+// Package stacks composes the platform from the components, in three
+// phases, from a validated configuration (package stacks/config):
+//
+//   - global: what the whole stack shares, named without a region (the
+//     generated credentials; next the registries, DNS zone, edge
+//     certificate and WAF), with a random provider and a us-east-1
+//     provider whatever the master region is;
+//   - regions: one Region component each, master first;
+//   - wiring: what crosses regions (the event subscriptions; next DNS
+//     records and CDN origins).
 package stacks
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/example/ecommerce-platform/components/cluster"
+	"github.com/example/ecommerce-platform/components/global"
 	"github.com/example/ecommerce-platform/components/region"
+	"github.com/example/ecommerce-platform/stacks/config"
 )
 
-// Program is the Pulumi program: load and validate config, then build every
-// region, master first, and export a per-region summary.
+// Program is the Pulumi program: load and validate config, then build.
 func Program(ctx *pulumi.Context) error {
-	cfg, err := Load(ctx)
+	cfg, err := config.Load(ctx)
 	if err != nil {
 		return err
 	}
@@ -21,109 +33,78 @@ func Program(ctx *pulumi.Context) error {
 	return err
 }
 
+// EdgeRegion is where CloudFront certificates and CLOUDFRONT-scope web
+// ACLs must live, whatever the master region is.
+const EdgeRegion = "us-east-1"
+
 // Platform is what Build created.
 type Platform struct {
-	Config  *Config
+	Config *config.Config
+	// Providers are the AWS providers by region: every configured region,
+	// and EdgeRegion.
+	Providers map[string]*aws.Provider
+	// Random is the stack's one random provider (no region).
+	Random *random.Provider
+	Global *global.Global
+	// Regions in build order, master first.
 	Regions []*region.Region
+	// Master is the master region (also Regions[0]).
+	Master *region.Region
 }
 
-// DisplayName is the name prefix of one region's resources.
-func (c *Config) DisplayName(project, regionName string) string {
-	return fmt.Sprintf("%s-%s-%s", project, c.Environment, regionName)
-}
-
-// DefaultTags are put on every taggable AWS resource through the provider.
-func (c *Config) DefaultTags(project, regionName string) map[string]string {
-	return map[string]string{
-		"project":     project,
-		"environment": c.Environment,
-		"region":      regionName,
-		"managed-by":  "pulumi",
-	}
-}
-
-// NewProvider returns the AWS provider of one region. It pins the account,
-// so a stack can never deploy into an account it was not written for, and
-// it makes no lookup of its own beyond that check.
-func NewProvider(ctx *pulumi.Context, cfg *Config, regionName string) (*aws.Provider, error) {
-	return aws.NewProvider(ctx, "aws-"+regionName, &aws.ProviderArgs{
-		Region:            pulumi.String(regionName),
-		AllowedAccountIds: pulumi.StringArray{pulumi.String(cfg.AccountID)},
-		DefaultTags: aws.ProviderDefaultTagsArgs{
-			Tags: pulumi.ToStringMap(cfg.DefaultTags(ctx.Project(), regionName)),
-		},
-	})
-}
-
-// Build creates the platform from a validated config.
-func Build(ctx *pulumi.Context, cfg *Config) (*Platform, error) {
+// Build creates the platform from a validated config: providers, then the
+// global, regions and wiring phases, then the stack outputs.
+func Build(ctx *pulumi.Context, cfg *config.Config) (*Platform, error) {
 	p := &Platform{Config: cfg}
-	summary := pulumi.Map{}
-	topology, err := cfg.Data.Topology()
-	if err != nil {
+	if err := p.providers(ctx); err != nil {
 		return nil, err
 	}
-	var master *region.Region
-	for _, rc := range cfg.Ordered() {
-		provider, err := NewProvider(ctx, cfg, rc.Name)
-		if err != nil {
-			return nil, err
-		}
-		r, err := region.New(ctx, rc.Name, &region.Args{
-			Region:      rc.Name,
-			Master:      rc.Name == cfg.MasterRegion,
-			DisplayName: cfg.DisplayName(ctx.Project(), rc.Name),
-			AccountID:   cfg.AccountID,
-			Network: region.NetworkArgs{
-				VpcCidr:          rc.VpcCidr,
-				Zones:            rc.AvailabilityZones,
-				NatGateways:      cfg.NatGateways,
-				LogRetentionDays: cfg.LogRetentionDays,
-			},
-			Cluster: region.ClusterArgs{
-				Version:           cfg.Cluster.KubernetesVersion,
-				PublicAccessCidrs: cfg.Cluster.PublicAccessCidrs,
-				AdminRoleArn:      cfg.Cluster.AdminRoleArn,
-				SystemNodes:       nodeGroup(cfg.Cluster.SystemNodes),
-				WorkloadNodes:     nodeGroup(cfg.Cluster.WorkloadNodes),
-			},
-			Data: dataArgs(ctx, cfg, topology, master, rc.Name),
-		}, pulumi.Provider(provider))
-		if err != nil {
-			return nil, fmt.Errorf("region %s: %w", rc.Name, err)
-		}
-		p.Regions = append(p.Regions, r)
-		if r.Master {
-			master = r
-		}
-		summary[rc.Name] = pulumi.Map{
-			"master":            pulumi.Bool(r.Master),
-			"vpcId":             r.Network.VpcID,
-			"privateSubnetIds":  r.Network.PrivateSubnetIDs,
-			"databaseSubnetIds": r.Network.DatabaseSubnetIDs,
-			"clusterName":       r.Cluster.Name,
-			"clusterEndpoint":   r.Cluster.Endpoint,
-			"oidcProviderArn":   r.Cluster.OidcProviderArn,
-			"kmsKeyArn":         r.Key.Arn,
-			"data":              RegionData(r),
+	phases := []struct {
+		name string
+		run  func(*pulumi.Context) error
+	}{
+		{"global", p.global},
+		{"regions", p.regions},
+		{"wiring", p.wiring},
+	}
+	for _, phase := range phases {
+		if err := phase.run(ctx); err != nil {
+			return nil, fmt.Errorf("%s phase: %w", phase.name, err)
 		}
 	}
-	if err := subscribe(ctx, cfg, topology, master, p.Regions); err != nil {
-		return nil, err
-	}
-	ctx.Export("services", p.ServiceEndpoints())
-	ctx.Export("environment", pulumi.String(cfg.Environment))
-	ctx.Export("masterRegion", pulumi.String(cfg.MasterRegion))
-	ctx.Export("regions", summary)
+	p.export(ctx)
 	return p, nil
 }
 
-func nodeGroup(g NodeGroupConfig) cluster.NodeGroupArgs {
-	return cluster.NodeGroupArgs{
-		InstanceTypes: g.InstanceTypes,
-		MinSize:       g.MinSize,
-		DesiredSize:   g.DesiredSize,
-		MaxSize:       g.MaxSize,
-		DiskSizeGiB:   g.DiskSizeGiB,
+// providers creates one AWS provider per region (and for EdgeRegion) and
+// the random provider. Each AWS provider pins the account, so a stack can
+// never deploy into an account it was not written for, and makes no lookup
+// of its own beyond that check.
+func (p *Platform) providers(ctx *pulumi.Context) error {
+	cfg := p.Config
+	p.Providers = map[string]*aws.Provider{}
+	names := []string{}
+	for _, r := range cfg.Ordered() {
+		names = append(names, r.Name)
 	}
+	if !slices.Contains(names, EdgeRegion) {
+		names = append(names, EdgeRegion)
+	}
+	for _, name := range names {
+		prov, err := aws.NewProvider(ctx, "aws-"+name, &aws.ProviderArgs{
+			Region:            pulumi.String(name),
+			AllowedAccountIds: pulumi.StringArray{pulumi.String(cfg.AccountID)},
+			DefaultTags: aws.ProviderDefaultTagsArgs{
+				Tags: pulumi.ToStringMap(cfg.DefaultTags(ctx.Project(), name)),
+			},
+		})
+		if err != nil {
+			return err
+		}
+		p.Providers[name] = prov
+	}
+	var err error
+	// Explicit: the stacks disable default providers.
+	p.Random, err = random.NewProvider(ctx, "random", &random.ProviderArgs{})
+	return err
 }

@@ -1,14 +1,15 @@
 package appconfig
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/ecommerce-platform/components/iamdoc"
 )
 
-// Access is what one service in one region may touch; AccessPolicy turns
-// it into the IAM policy of the service's IRSA role (the workloads attach
-// it).
+// Access is what one service in one region may touch, as plain ARNs.
 type Access struct {
 	// Region is the service's region; MasterRegion holds its topic.
 	Region, MasterRegion string
@@ -33,44 +34,62 @@ func AccessPolicy(a Access) (string, error) {
 		return "", errors.New("appconfig: a publisher's access needs TopicKeyArn and MasterRegion")
 	}
 	via := []string{fmt.Sprintf("secretsmanager.%s.amazonaws.com", a.Region)}
-	statements := []map[string]any{{
-		"Sid":      "ReadRuntimeSettings",
-		"Effect":   "Allow",
-		"Action":   []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
-		"Resource": a.SecretArn,
+	statements := []iamdoc.Statement{{
+		Sid:      "ReadRuntimeSettings",
+		Effect:   iamdoc.Allow,
+		Action:   []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
+		Resource: a.SecretArn,
 	}}
 	if a.QueueArn != "" {
 		via = append(via, fmt.Sprintf("sqs.%s.amazonaws.com", a.Region))
-		statements = append(statements, map[string]any{
-			"Sid":      "ConsumeOwnQueue",
-			"Effect":   "Allow",
-			"Action":   []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
-			"Resource": a.QueueArn,
+		statements = append(statements, iamdoc.Statement{
+			Sid:      "ConsumeOwnQueue",
+			Effect:   iamdoc.Allow,
+			Action:   []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
+			Resource: a.QueueArn,
 		})
 	}
-	statements = append(statements, map[string]any{
-		"Sid":       "DecryptRegionalData",
-		"Effect":    "Allow",
-		"Action":    "kms:Decrypt",
-		"Resource":  a.KeyArn,
-		"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": via}},
+	statements = append(statements, iamdoc.Statement{
+		Sid:       "DecryptRegionalData",
+		Effect:    iamdoc.Allow,
+		Action:    "kms:Decrypt",
+		Resource:  a.KeyArn,
+		Condition: iamdoc.Equals("kms:ViaService", via),
 	})
 	if a.TopicArn != "" {
 		statements = append(statements,
-			map[string]any{
-				"Sid":      "PublishOwnTopic",
-				"Effect":   "Allow",
-				"Action":   "sns:Publish",
-				"Resource": a.TopicArn,
+			iamdoc.Statement{
+				Sid:      "PublishOwnTopic",
+				Effect:   iamdoc.Allow,
+				Action:   "sns:Publish",
+				Resource: a.TopicArn,
 			},
-			map[string]any{
-				"Sid":       "EncryptForTopic",
-				"Effect":    "Allow",
-				"Action":    []string{"kms:GenerateDataKey*", "kms:Decrypt"},
-				"Resource":  a.TopicKeyArn,
-				"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("sns.%s.amazonaws.com", a.MasterRegion)}},
+			iamdoc.Statement{
+				Sid:       "EncryptForTopic",
+				Effect:    iamdoc.Allow,
+				Action:    []string{"kms:GenerateDataKey*", "kms:Decrypt"},
+				Resource:  a.TopicKeyArn,
+				Condition: iamdoc.Equals("kms:ViaService", fmt.Sprintf("sns.%s.amazonaws.com", a.MasterRegion)),
 			})
 	}
-	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": statements})
-	return string(b), err
+	return iamdoc.Document(statements...)
+}
+
+// accessPolicy resolves the service's ARNs and renders its policy.
+func accessPolicy(args *Args, w *Service) pulumi.StringOutput {
+	var queueArn, topicArn, topicKey pulumi.StringInput = pulumi.String(""), pulumi.String(""), pulumi.String("")
+	if w.QueueArn != nil {
+		queueArn = w.QueueArn
+	}
+	if w.TopicArn != nil {
+		topicArn, topicKey = w.TopicArn, args.TopicKeyArn
+	}
+	region, master := args.Region, args.MasterRegion
+	return pulumi.All(w.SecretArn, args.KmsKeyArn, queueArn, topicArn, topicKey).ApplyT(func(v []any) (string, error) {
+		return AccessPolicy(Access{
+			Region: region, MasterRegion: master,
+			SecretArn: v[0].(string), KeyArn: v[1].(string), QueueArn: v[2].(string),
+			TopicArn: v[3].(string), TopicKeyArn: v[4].(string),
+		})
+	}).(pulumi.StringOutput)
 }

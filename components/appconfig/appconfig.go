@@ -1,97 +1,155 @@
-// Package appconfig stores each service's runtime settings of one region in
-// a Secrets Manager secret, encrypted with the regional key: a JSON object
-// of the environment variables the service reads (services/internal/config).
-// The workloads map it into the pods' environment.
+// Package appconfig builds the per-service wiring of one region: for every
+// service, the one value (Service) that holds what a running instance needs
+// and may touch — database URLs, cache, queue, topic, its runtime secret
+// (a Secrets Manager secret with the service's environment, encrypted with
+// the regional key), its access policy and the IAM role its pods assume
+// through IRSA. The runtime secrets, the access policies, the workloads and
+// the stack outputs all read this value; nothing reaches into the data
+// components for it.
 package appconfig
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/ecommerce-platform/components/check"
+	"github.com/example/ecommerce-platform/components/cluster"
 )
 
-// Environment variable names, as the services read them.
-const (
-	EnvServiceName     = "SERVICE_NAME"
-	EnvRegion          = "AWS_REGION"
-	EnvDatabaseURL     = "DATABASE_URL"
-	EnvDatabaseReadURL = "DATABASE_READ_URL"
-	EnvRedisURL        = "REDIS_URL"
-	EnvRedisAuthToken  = "REDIS_AUTH_TOKEN" //nolint:gosec // a variable name, not a credential
-	EnvQueueURL        = "QUEUE_URL"
-	EnvTopicARN        = "TOPIC_ARN"
-	EnvJWTSigningKey   = "JWT_SIGNING_KEY"
-)
-
-// Service is what one service needs to connect. Optional fields left nil
-// are left out of its environment.
-type Service struct {
-	// DatabaseURL points at the primary in the master region; it embeds
-	// the password and must be a secret.
-	DatabaseURL pulumi.StringInput
-	// DatabaseReadURL points at this region's replica (the primary in the
-	// master region); secret as well.
-	DatabaseReadURL pulumi.StringInput
-	// RedisURL is this region's cache, without credentials.
-	RedisURL pulumi.StringInput
-	// RedisAuthToken is the cache's AUTH token, a secret.
-	RedisAuthToken pulumi.StringInput
-	// QueueURL is set when the service consumes events.
-	QueueURL pulumi.StringInput
-	// TopicARN is set when the service publishes events.
-	TopicARN pulumi.StringInput
-	// JWTSigningKey is set for the service that issues tokens: a base64
-	// Ed25519 seed, a secret.
-	JWTSigningKey pulumi.StringInput
+// Inputs are what the data layer of the region provides one service.
+// Optional parts left nil are left out of its environment and its access.
+type Inputs struct {
+	// WriteAddress is the host of the service's primary (master region);
+	// ReadAddress its replica in this region (the primary in the master).
+	WriteAddress, ReadAddress pulumi.StringOutput
+	// DatabaseURL and DatabaseReadURL embed the password: secrets.
+	DatabaseURL, DatabaseReadURL pulumi.StringOutput
+	// RedisURL is this region's cache, without credentials; RedisAuthToken
+	// its AUTH token, a secret.
+	RedisURL, RedisAuthToken pulumi.StringOutput
+	// QueueURL and QueueArn are set when the service consumes events.
+	QueueURL, QueueArn pulumi.StringInput
+	// TopicArn is set when the service publishes events (the topic lives in
+	// the master region).
+	TopicArn pulumi.StringInput
+	// SigningKey is set for the token issuer: a base64 Ed25519 seed, a
+	// secret.
+	SigningKey pulumi.StringInput
+	// Calls are the services it calls in this region; it gets their
+	// in-cluster URLs.
+	Calls []string
 }
 
-// Args configures the runtime secrets of one region.
+// Args configures the wiring of one region.
 type Args struct {
 	// DisplayName prefixes the secret names.
 	DisplayName string
-	// Region is written as AWS_REGION.
-	Region string
-	// KmsKeyArn encrypts the secrets.
-	KmsKeyArn pulumi.StringInput
+	// Region is this region; MasterRegion holds the primaries and topics.
+	Region, MasterRegion string
+	// KmsKeyArn is this region's key (secrets, queues); TopicKeyArn the
+	// master region's key that encrypts the topics.
+	KmsKeyArn, TopicKeyArn pulumi.StringInput
 	// RecoveryWindowDays before a deleted secret is gone: 0 (at once) or
 	// 7 to 30.
 	RecoveryWindowDays int
+	// OidcProviderArn and OidcIssuerURL are the cluster's, for IRSA.
+	OidcProviderArn, OidcIssuerURL pulumi.StringInput
+	// TokenIssuer is the service whose JWKS the others verify tokens with.
+	TokenIssuer string
 	// Services by name.
-	Services map[string]Service
+	Services map[string]Inputs
 }
 
-// Settings are the runtime secrets of one region.
+// Service is one service's wiring in one region.
+type Service struct {
+	// Name and Region say which service and where.
+	Name, Region string
+	// Master is true where the service's primary database is.
+	Master bool
+	// Namespace and ServiceAccount are where its pods run and who they
+	// are; the IAM role trusts exactly that service account.
+	Namespace, ServiceAccount string
+
+	Inputs
+
+	// SecretArn is its runtime secret (an ARN is not a secret).
+	SecretArn pulumi.StringOutput
+	// AccessPolicy is the IAM policy of its role: own secret, queue and
+	// topic, KMS through those services only.
+	AccessPolicy pulumi.StringOutput
+	// RoleArn is the role its pods assume through IRSA.
+	RoleArn pulumi.StringOutput
+	// Env are the non-secret settings its pods carry (in-cluster URLs of
+	// the services it calls), by variable name.
+	Env map[string]string
+}
+
+// Consumes reports whether the service has a queue.
+func (s *Service) Consumes() bool { return s.QueueURL != nil }
+
+// Publishes reports whether the service has a topic.
+func (s *Service) Publishes() bool { return s.TopicArn != nil }
+
+// Settings are the wiring of one region.
 type Settings struct {
 	pulumi.ResourceState
 
-	// SecretArns are the secret ARNs by service (an ARN is not a secret).
+	// SecretArns are the secret ARNs by service.
 	SecretArns pulumi.StringMapOutput `pulumi:"secretArns"`
+	// RoleArns are the services' IRSA role ARNs by service.
+	RoleArns pulumi.StringMapOutput `pulumi:"roleArns"`
+
+	// Services by name.
+	Services map[string]*Service
 }
 
 func (a *Args) check() error {
+	p := check.New("appconfig")
 	if a == nil {
-		return errors.New("appconfig: args are required")
+		p.Require("Args", false)
+		return p.Err()
 	}
-	var errs []error
-	if a.DisplayName == "" || a.Region == "" || a.KmsKeyArn == nil {
-		errs = append(errs, errors.New("appconfig: DisplayName, Region and KmsKeyArn are required"))
-	}
+	p.Require("DisplayName", a.DisplayName != "")
+	p.Require("Region", a.Region != "")
+	p.Require("MasterRegion", a.MasterRegion != "")
+	p.Require("KmsKeyArn", a.KmsKeyArn != nil)
+	p.Require("OidcProviderArn", a.OidcProviderArn != nil)
+	p.Require("OidcIssuerURL", a.OidcIssuerURL != nil)
 	if w := a.RecoveryWindowDays; w != 0 && (w < 7 || w > 30) {
-		errs = append(errs, fmt.Errorf("appconfig: RecoveryWindowDays %d: allowed 0 or 7 to 30", w))
+		p.Add("RecoveryWindowDays", "%d: allowed 0 or 7 to 30", w)
 	}
-	if len(a.Services) == 0 {
-		errs = append(errs, errors.New("appconfig: at least one service is required"))
+	p.Require("Services", len(a.Services) > 0)
+	if _, ok := a.Services[a.TokenIssuer]; a.TokenIssuer != "" && !ok {
+		p.Add("TokenIssuer", "%q is not one of the services", a.TokenIssuer)
 	}
-	for name, s := range a.Services {
-		if s.DatabaseURL == nil || s.DatabaseReadURL == nil || s.RedisURL == nil || s.RedisAuthToken == nil {
-			errs = append(errs, fmt.Errorf("appconfig: %s needs database URLs, Redis URL and token", name))
+	for _, name := range sortedNames(a.Services) {
+		s := a.Services[name]
+		if s.TopicArn != nil && a.TopicKeyArn == nil {
+			p.Add("TopicKeyArn", "is required: %s publishes to a topic encrypted with the master region's key", name)
+		}
+		if (s.QueueURL == nil) != (s.QueueArn == nil) {
+			p.Add("Services."+name+".QueueArn", "QueueURL and QueueArn go together")
+		}
+		for _, callee := range s.Calls {
+			if _, ok := a.Services[callee]; !ok {
+				p.Add("Services."+name+".Calls", "%q is not one of the services", callee)
+			}
 		}
 	}
-	return errors.Join(errs...)
+	return p.Err()
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // SecretName is the name of a service's runtime secret in a region.
@@ -105,62 +163,79 @@ func Render(env map[string]string) (string, error) {
 	return string(b), err
 }
 
-// New creates one secret and its current value per service.
+// New creates, per service: its runtime secret and value, and its IRSA
+// role with the access policy.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Settings, error) {
 	if err := args.check(); err != nil {
 		return nil, err
 	}
-	s := &Settings{}
+	s := &Settings{Services: map[string]*Service{}}
 	if err := ctx.RegisterComponentResource("ecommerce:appconfig:Settings", name, s, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(s)
-	services := make([]string, 0, len(args.Services))
-	for svc := range args.Services {
-		services = append(services, svc)
-	}
-	sort.Strings(services)
-	arns := pulumi.StringMap{}
-	for _, svc := range services {
-		in := args.Services[svc]
-		secret, err := secretsmanager.NewSecret(ctx, name+"-"+svc, &secretsmanager.SecretArgs{
-			Name:                 pulumi.String(SecretName(args.DisplayName, svc)),
-			Description:          pulumi.Sprintf("Runtime settings of the %s service in %s (environment variables as JSON)", svc, args.Region),
-			KmsKeyId:             args.KmsKeyArn,
-			RecoveryWindowInDays: pulumi.Int(args.RecoveryWindowDays),
-			Tags:                 pulumi.StringMap{"service": pulumi.String(svc)},
+	secretArns, roleArns := pulumi.StringMap{}, pulumi.StringMap{}
+	for _, svc := range sortedNames(args.Services) {
+		w := &Service{
+			Name: svc, Region: args.Region, Master: args.Region == args.MasterRegion,
+			Namespace: Namespace(svc), ServiceAccount: ServiceAccount(svc),
+			Inputs: args.Services[svc], Env: podEnv(args.TokenIssuer, svc, args.Services[svc].Calls),
+		}
+		secret, err := newRuntimeSecret(ctx, name+"-"+svc, args, w, parent)
+		if err != nil {
+			return nil, err
+		}
+		w.SecretArn = secret.Arn
+		w.AccessPolicy = accessPolicy(args, w)
+		role, err := cluster.NewIRSARole(ctx, name+"-"+svc, &cluster.IRSARoleArgs{
+			OidcProviderArn: args.OidcProviderArn,
+			OidcIssuerURL:   args.OidcIssuerURL,
+			Namespace:       w.Namespace,
+			ServiceAccount:  w.ServiceAccount,
+			InlinePolicy:    w.AccessPolicy,
+			Description:     fmt.Sprintf("The %s service's pods in %s", svc, args.Region),
 		}, parent)
 		if err != nil {
 			return nil, err
 		}
-		keys := []string{EnvDatabaseURL, EnvDatabaseReadURL, EnvRedisURL, EnvRedisAuthToken}
-		values := []any{in.DatabaseURL, in.DatabaseReadURL, in.RedisURL, in.RedisAuthToken}
-		if in.QueueURL != nil {
-			keys, values = append(keys, EnvQueueURL), append(values, in.QueueURL)
-		}
-		if in.TopicARN != nil {
-			keys, values = append(keys, EnvTopicARN), append(values, in.TopicARN)
-		}
-		if in.JWTSigningKey != nil {
-			keys, values = append(keys, EnvJWTSigningKey), append(values, in.JWTSigningKey)
-		}
-		region, service := args.Region, svc
-		doc := pulumi.All(values...).ApplyT(func(v []any) (string, error) {
-			env := map[string]string{EnvServiceName: service, EnvRegion: region}
-			for i, k := range keys {
-				env[k] = v[i].(string)
-			}
-			return Render(env)
-		}).(pulumi.StringOutput)
-		if _, err := secretsmanager.NewSecretVersion(ctx, name+"-"+svc, &secretsmanager.SecretVersionArgs{
-			SecretId: secret.ID(),
-			// The whole document is secret: it holds the passwords.
-			SecretString: pulumi.ToSecret(doc).(pulumi.StringOutput),
-		}, parent); err != nil {
-			return nil, err
-		}
-		arns[svc] = secret.Arn
+		w.RoleArn = role.Arn
+		s.Services[svc] = w
+		secretArns[svc] = w.SecretArn
+		roleArns[svc] = w.RoleArn
 	}
-	s.SecretArns = arns.ToStringMapOutput()
-	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"secretArns": s.SecretArns})
+	s.SecretArns = secretArns.ToStringMapOutput()
+	s.RoleArns = roleArns.ToStringMapOutput()
+	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"secretArns": s.SecretArns, "roleArns": s.RoleArns})
+}
+
+// newRuntimeSecret creates the secret and its value: the service's
+// environment, which holds its credentials.
+func newRuntimeSecret(ctx *pulumi.Context, name string, args *Args, w *Service, parent pulumi.ResourceOption) (*secretsmanager.Secret, error) {
+	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
+		Name:                 pulumi.String(SecretName(args.DisplayName, w.Name)),
+		Description:          pulumi.Sprintf("Runtime settings of the %s service in %s (environment variables as JSON)", w.Name, args.Region),
+		KmsKeyId:             args.KmsKeyArn,
+		RecoveryWindowInDays: pulumi.Int(args.RecoveryWindowDays),
+		Tags:                 pulumi.StringMap{"service": pulumi.String(w.Name)},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	keys, values := secretEnv(w)
+	service, region := w.Name, args.Region
+	doc := pulumi.All(values...).ApplyT(func(v []any) (string, error) {
+		env := map[string]string{EnvServiceName: service, EnvRegion: region}
+		for i, k := range keys {
+			env[k] = v[i].(string)
+		}
+		return Render(env)
+	}).(pulumi.StringOutput)
+	if _, err := secretsmanager.NewSecretVersion(ctx, name, &secretsmanager.SecretVersionArgs{
+		SecretId: secret.ID(),
+		// The whole document is secret: it holds the passwords.
+		SecretString: pulumi.ToSecret(doc).(pulumi.StringOutput),
+	}, parent); err != nil {
+		return nil, err
+	}
+	return secret, nil
 }

@@ -5,14 +5,14 @@
 package cache
 
 import (
-	"errors"
 	"fmt"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/example/ecommerce-platform/components/check"
+	"github.com/example/ecommerce-platform/components/logs"
 	"github.com/example/ecommerce-platform/components/network"
 )
 
@@ -25,23 +25,6 @@ const TokenSpecial = "!&#$^<>-"
 
 // TokenLength is within ElastiCache's 16 to 128.
 const TokenLength = 64
-
-// Settings size the replication group; the stack config fills them.
-type Settings struct {
-	// EngineVersion of Redis OSS, e.g. "7.1".
-	EngineVersion string
-	// NodeType, e.g. cache.r7g.large.
-	NodeType string
-	// Replicas is the number of read replicas of the primary, 0 to 5. With
-	// at least one, the group is Multi-AZ with automatic failover.
-	Replicas int
-	// SnapshotRetentionDays of daily snapshots; 0 takes none.
-	SnapshotRetentionDays int
-	// SnapshotWindow ("03:00-04:00") and MaintenanceWindow
-	// ("sun:05:00-sun:06:00") in UTC.
-	SnapshotWindow    string
-	MaintenanceWindow string
-}
 
 // Args configures the cache of one region.
 type Args struct {
@@ -76,33 +59,23 @@ type Cache struct {
 }
 
 func (a *Args) check() error {
+	p := check.New("cache")
 	if a == nil {
-		return errors.New("cache: args are required")
+		p.Require("Args", false)
+		return p.Err()
 	}
-	var errs []error
-	if a.DisplayName == "" {
-		errs = append(errs, errors.New("cache: DisplayName is required"))
-	}
-	if a.VpcID == nil || a.SubnetIDs == nil || a.NodeSecurityGroupID == nil {
-		errs = append(errs, errors.New("cache: VpcID, SubnetIDs and NodeSecurityGroupID are required"))
-	}
+	p.Require("DisplayName", a.DisplayName != "")
+	p.Require("VpcID", a.VpcID != nil)
+	p.Require("SubnetIDs", a.SubnetIDs != nil)
+	p.Require("NodeSecurityGroupID", a.NodeSecurityGroupID != nil)
 	if a.KmsKeyArn == nil {
-		errs = append(errs, errors.New("cache: KmsKeyArn is required: data at rest is always encrypted"))
+		p.Add("KmsKeyArn", "is required: data at rest is always encrypted")
 	}
-	s := a.Settings
-	if s.EngineVersion == "" || s.NodeType == "" || s.SnapshotWindow == "" || s.MaintenanceWindow == "" {
-		errs = append(errs, errors.New("cache: EngineVersion, NodeType, SnapshotWindow and MaintenanceWindow are required"))
+	if !logs.ValidRetention(a.LogRetentionDays) {
+		p.Add("LogRetentionDays", "%d is not a CloudWatch Logs retention; allowed: %v", a.LogRetentionDays, logs.RetentionDays)
 	}
-	if a.LogRetentionDays <= 0 {
-		errs = append(errs, errors.New("cache: LogRetentionDays must be positive"))
-	}
-	if s.Replicas < 0 || s.Replicas > 5 {
-		errs = append(errs, fmt.Errorf("cache: Replicas %d: allowed 0 to 5", s.Replicas))
-	}
-	if s.SnapshotRetentionDays < 0 || s.SnapshotRetentionDays > 35 {
-		errs = append(errs, fmt.Errorf("cache: SnapshotRetentionDays %d: allowed 0 to 35", s.SnapshotRetentionDays))
-	}
-	return errors.Join(errs...)
+	p.Merge("Settings", a.Settings.Check())
+	return p.Err()
 }
 
 // URL is the connection URL the services read: TLS ("rediss"), no
@@ -153,11 +126,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 	// The slow log shows which keys or commands hurt; encrypted, with a
 	// retention, instead of kept nowhere.
-	slowLog, err := cloudwatch.NewLogGroup(ctx, name+"-slow-log", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.Sprintf("/aws/elasticache/%s/slow-log", args.DisplayName),
-		RetentionInDays: pulumi.Int(args.LogRetentionDays),
-		KmsKeyId:        args.KmsKeyArn,
-		Tags:            tags,
+	slowLog, err := logs.NewGroup(ctx, name+"-slow-log", &logs.GroupArgs{
+		Name:          pulumi.Sprintf("/aws/elasticache/%s/slow-log", args.DisplayName),
+		RetentionDays: args.LogRetentionDays,
+		KmsKeyArn:     args.KmsKeyArn,
+		Tags:          tags,
 	}, parent)
 	if err != nil {
 		return nil, err

@@ -1,13 +1,14 @@
 package cluster
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/ecommerce-platform/components/iamdoc"
 )
 
 // IRSATrustPolicy is the trust policy that lets exactly one Kubernetes
@@ -19,22 +20,15 @@ func IRSATrustPolicy(providerArn, issuerURL, namespace, serviceAccount string) (
 		return "", errors.New("irsa: provider ARN, issuer URL, namespace and service account are required")
 	}
 	issuer := strings.TrimPrefix(issuerURL, "https://")
-	doc := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Federated": providerArn},
-			"Action":    "sts:AssumeRoleWithWebIdentity",
-			"Condition": map[string]any{
-				"StringEquals": map[string]any{
-					issuer + ":sub": fmt.Sprintf("system:serviceaccount:%s:%s", namespace, serviceAccount),
-					issuer + ":aud": "sts.amazonaws.com",
-				},
-			},
+	return iamdoc.Document(iamdoc.Statement{
+		Effect:    iamdoc.Allow,
+		Principal: iamdoc.Principal{Federated: providerArn},
+		Action:    "sts:AssumeRoleWithWebIdentity",
+		Condition: map[string]any{"StringEquals": map[string]any{
+			issuer + ":sub": fmt.Sprintf("system:serviceaccount:%s:%s", namespace, serviceAccount),
+			issuer + ":aud": "sts.amazonaws.com",
 		}},
-	}
-	b, err := json.Marshal(doc)
-	return string(b), err
+	})
 }
 
 // IRSARoleArgs describes a role for one Kubernetes service account.

@@ -4,85 +4,20 @@
 package database
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
-	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/example/ecommerce-platform/components/check"
+	"github.com/example/ecommerce-platform/components/iamdoc"
+	"github.com/example/ecommerce-platform/components/logs"
 	"github.com/example/ecommerce-platform/components/network"
 )
-
-// Port is the PostgreSQL port every instance listens on.
-const Port = 5432
-
-// Username is the master user of every database; RDS refuses reserved
-// words (such as "user") as a master user name.
-const Username = "app"
-
-// Timing windows (UTC), chosen to not overlap: backups, then maintenance.
-const (
-	BackupWindow      = "03:00-04:00" //nolint:gosec // a time window, not a credential
-	MaintenanceWindow = "sun:04:30-sun:05:30"
-)
-
-// Settings size every instance; the stack config fills them.
-type Settings struct {
-	// EngineVersion is the PostgreSQL major version, e.g. "16".
-	EngineVersion string
-	// InstanceClass, e.g. db.r6g.large.
-	InstanceClass string
-	// AllocatedStorageGiB is the initial gp3 size; MaxAllocatedStorageGiB
-	// the storage-autoscaling ceiling.
-	AllocatedStorageGiB    int
-	MaxAllocatedStorageGiB int
-	// MultiAZ keeps a synchronous standby in another zone.
-	MultiAZ bool
-	// BackupRetentionDays of automated backups (primaries), 1 to 35.
-	BackupRetentionDays int
-	// MonitoringIntervalSeconds of enhanced monitoring.
-	MonitoringIntervalSeconds int
-	// PerformanceInsightsRetentionDays: 7 or a multiple of 31.
-	PerformanceInsightsRetentionDays int
-	// SlowStatementMs logs statements slower than this.
-	SlowStatementMs int
-	// Protect turns on deletion protection and a final snapshot.
-	Protect bool
-	// LogRetentionDays of the exported PostgreSQL logs.
-	LogRetentionDays int
-}
-
-// Sizing is what a service may size differently from the others.
-type Sizing struct {
-	InstanceClass          string
-	AllocatedStorageGiB    int
-	MaxAllocatedStorageGiB int
-}
-
-// SizingFor resolves a service's sizing over the shared settings.
-func (a *Args) SizingFor(service string) Sizing {
-	z := Sizing{a.Settings.InstanceClass, a.Settings.AllocatedStorageGiB, a.Settings.MaxAllocatedStorageGiB}
-	o := a.Sizes[service]
-	if o.InstanceClass != "" {
-		z.InstanceClass = o.InstanceClass
-	}
-	if o.AllocatedStorageGiB != 0 {
-		z.AllocatedStorageGiB = o.AllocatedStorageGiB
-	}
-	if o.MaxAllocatedStorageGiB != 0 {
-		z.MaxAllocatedStorageGiB = o.MaxAllocatedStorageGiB
-	}
-	return z
-}
 
 // Args configures the databases of one region.
 type Args struct {
@@ -105,9 +40,10 @@ type Args struct {
 	// Sources, when set, makes every instance a read replica of the
 	// primary with this ARN, by service. Nil in the master region.
 	Sources map[string]pulumi.StringInput
-	// Sizes overrides the sizing of some services (zero fields keep
-	// Settings' values).
-	Sizes map[string]Sizing
+	// Passwords are the primaries' master passwords by service (secret),
+	// generated once for the stack: a replica promoted by a failover keeps
+	// the password it replicated. Required for primaries.
+	Passwords map[string]pulumi.StringInput
 	// BackupCopies, when set, copies these primaries' automated backups
 	// into this region (encrypted with its key) for Settings'
 	// BackupRetentionDays: point-in-time recovery survives the loss of the
@@ -121,9 +57,6 @@ type Instance struct {
 	Arn pulumi.StringOutput
 	// Address is the DNS name of the instance; Port is always 5432.
 	Address pulumi.StringOutput
-	// Password is the master password (primaries only; replicas share
-	// their primary's). Always a secret output.
-	Password pulumi.StringOutput
 }
 
 // Databases is every service's PostgreSQL instance in one region.
@@ -146,92 +79,47 @@ type Databases struct {
 var identPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
 func (a *Args) check() error {
+	p := check.New("database")
 	if a == nil {
-		return errors.New("database: args are required")
+		p.Require("Args", false)
+		return p.Err()
 	}
-	var errs []error
-	if a.DisplayName == "" || a.Region == "" || a.AccountID == "" {
-		errs = append(errs, errors.New("database: DisplayName, Region and AccountID are required"))
-	}
-	if len(a.Services) == 0 {
-		errs = append(errs, errors.New("database: at least one service is required"))
-	}
+	p.Require("DisplayName", a.DisplayName != "")
+	p.Require("Region", a.Region != "")
+	p.Require("AccountID", a.AccountID != "")
+	p.Require("Services", len(a.Services) > 0)
 	for _, s := range a.Services {
 		if id := Identifier(a.DisplayName, s); !identPattern.MatchString(id) {
-			errs = append(errs, fmt.Errorf("database: identifier %q is not a valid RDS identifier", id))
+			p.Add("Services", "identifier %q is not a valid RDS identifier (a letter, then up to 62 lower-case letters, digits or hyphens)", id)
 		}
 		if a.Sources != nil && a.Sources[s] == nil {
-			errs = append(errs, fmt.Errorf("database: replica of %q has no source ARN", s))
+			p.Add("Sources."+s, "a replica needs the ARN of its primary")
 		}
-		if z := a.SizingFor(s); z.InstanceClass == "" || z.AllocatedStorageGiB < 20 || z.MaxAllocatedStorageGiB < z.AllocatedStorageGiB {
-			errs = append(errs, fmt.Errorf("database: %s needs InstanceClass, AllocatedStorageGiB >= 20 and MaxAllocatedStorageGiB >= AllocatedStorageGiB", s))
+		if a.Sources == nil && a.Passwords[s] == nil {
+			p.Add("Passwords."+s, "a primary needs its master password")
 		}
 	}
 	if a.BackupCopies && a.Sources == nil {
-		errs = append(errs, errors.New("database: BackupCopies copies the primaries' backups into a replica region; the master region has the originals"))
+		p.Add("BackupCopies", "copies the primaries' backups into a replica region; the master region has the originals")
 	}
-	if a.VpcID == nil || a.SubnetIDs == nil || a.NodeSecurityGroupID == nil {
-		errs = append(errs, errors.New("database: VpcID, SubnetIDs and NodeSecurityGroupID are required"))
-	}
+	p.Require("VpcID", a.VpcID != nil)
+	p.Require("SubnetIDs", a.SubnetIDs != nil)
+	p.Require("NodeSecurityGroupID", a.NodeSecurityGroupID != nil)
 	if a.KmsKeyArn == nil {
-		errs = append(errs, errors.New("database: KmsKeyArn is required: storage is always encrypted"))
+		p.Add("KmsKeyArn", "is required: storage is always encrypted")
 	}
-	s := a.Settings
-	if _, err := ParameterGroupFamily(s.EngineVersion); err != nil {
-		errs = append(errs, err)
+	p.Merge("Settings", a.Settings.Check(a.Services))
+	if !logs.ValidRetention(a.Settings.LogRetentionDays) {
+		p.Add("Settings.LogRetentionDays", "%d is not a CloudWatch Logs retention; allowed: %v", a.Settings.LogRetentionDays, logs.RetentionDays)
 	}
-	if s.BackupRetentionDays < 1 {
-		errs = append(errs, errors.New("database: BackupRetentionDays must be at least 1: replicas and point-in-time recovery need backups"))
-	}
-	if s.MonitoringIntervalSeconds <= 0 || s.PerformanceInsightsRetentionDays <= 0 || s.SlowStatementMs <= 0 || s.LogRetentionDays <= 0 {
-		errs = append(errs, errors.New("database: monitoring interval, Performance Insights retention, slow statement threshold and log retention must be positive"))
-	}
-	return errors.Join(errs...)
+	return p.Err()
 }
 
-// Identifier is the RDS identifier of a service's instance in a region. A
-// replica keeps its identifier when promoted, so failover renames nothing.
-func Identifier(displayName, service string) string {
-	return displayName + "-" + service
-}
-
-// DBName is the database each service's instance holds. "user" and
-// "order" are reserved words in PostgreSQL, hence the suffix.
-func DBName(service string) string { return service + "db" }
-
-// ParameterGroupFamily maps a major version ("16") to its family.
-func ParameterGroupFamily(engineVersion string) (string, error) {
-	if n, err := strconv.Atoi(engineVersion); err != nil || n < 10 {
-		return "", fmt.Errorf("database: EngineVersion %q must be a PostgreSQL major version such as \"16\"", engineVersion)
-	}
-	return "postgres" + engineVersion, nil
-}
-
-// URL is the connection URL the services read. TLS is required: the
-// parameter group refuses plain connections anyway.
-func URL(address, password, service string) string {
-	u := url.URL{
-		Scheme:   "postgres",
-		User:     url.UserPassword(Username, password),
-		Host:     fmt.Sprintf("%s:%d", address, Port),
-		Path:     "/" + DBName(service),
-		RawQuery: "sslmode=require",
-	}
-	return u.String()
-}
-
-func monitoringTrust(accountID string) string {
-	b, _ := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": "monitoring.rds.amazonaws.com"},
-			"Action":    "sts:AssumeRole",
-			// Only RDS acting for this account may assume it.
-			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": accountID}},
-		}},
-	})
-	return string(b)
+// monitoringTrust lets only RDS, acting for this account, assume the
+// enhanced monitoring role.
+func monitoringTrust(accountID string) (string, error) {
+	return iamdoc.ServiceTrust("monitoring.rds.amazonaws.com", []string{"sts:AssumeRole"},
+		iamdoc.Equals("aws:SourceAccount", accountID))
 }
 
 // New creates the region's databases: primaries when Sources is nil,
@@ -241,7 +129,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.check(); err != nil {
 		return nil, err
 	}
-	family, _ := ParameterGroupFamily(args.Settings.EngineVersion)
+	family, err := ParameterGroupFamily(args.Settings.EngineVersion)
+	if err != nil {
+		return nil, err
+	}
 	d := &Databases{Replica: args.Sources != nil, Instances: map[string]*Instance{}}
 	if err := ctx.RegisterComponentResource("ecommerce:database:Databases", name, d, opts...); err != nil {
 		return nil, err
@@ -254,8 +145,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 	// Enhanced monitoring publishes OS metrics through this role. One per
 	// region keeps each region self-contained when the master moves.
+	trust, err := monitoringTrust(args.AccountID)
+	if err != nil {
+		return nil, err
+	}
 	role, err := iam.NewRole(ctx, name+"-monitoring", &iam.RoleArgs{
-		AssumeRolePolicy: pulumi.String(monitoringTrust(args.AccountID)),
+		AssumeRolePolicy: pulumi.String(trust),
 		Description:      pulumi.Sprintf("RDS enhanced monitoring of %s", args.DisplayName),
 		Tags:             tags("rds-monitoring"),
 	}, parent)
@@ -352,14 +247,13 @@ type instanceDeps struct {
 // drops replicateSourceDb, which promotes the replica in place.
 func newInstance(ctx *pulumi.Context, name, svc string, args *Args, deps instanceDeps, parent pulumi.ResourceOption) (*Instance, error) {
 	s := args.Settings
-	size := args.SizingFor(svc)
+	size := s.SizingFor(svc)
 	ident := Identifier(args.DisplayName, svc)
-	// Created first, so RDS writes into an encrypted group with a
-	// retention instead of creating an unencrypted, never-expiring one.
-	logGroup, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
-		Name:            pulumi.Sprintf("/aws/rds/instance/%s/postgresql", ident),
-		RetentionInDays: pulumi.Int(s.LogRetentionDays),
-		KmsKeyId:        args.KmsKeyArn,
+	// Created first: RDS would otherwise make its own.
+	logGroup, err := logs.NewGroup(ctx, name, &logs.GroupArgs{
+		Name:          pulumi.Sprintf("/aws/rds/instance/%s/postgresql", ident),
+		RetentionDays: s.LogRetentionDays,
+		KmsKeyArn:     args.KmsKeyArn,
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -398,16 +292,6 @@ func newInstance(ctx *pulumi.Context, name, svc string, args *Args, deps instanc
 		in.ReplicateSourceDb = args.Sources[svc]
 		in.SkipFinalSnapshot = pulumi.Bool(true)
 	} else {
-		// Letters and digits only: the password goes into a URL and RDS
-		// refuses some punctuation; 40 of them are ~238 bits.
-		pw, err := random.NewRandomPassword(ctx, name, &random.RandomPasswordArgs{
-			Length:  pulumi.Int(40),
-			Special: pulumi.Bool(false),
-		}, parent)
-		if err != nil {
-			return nil, err
-		}
-		inst.Password = pulumi.ToSecret(pw.Result).(pulumi.StringOutput)
 		in.Engine = pulumi.String("postgres")
 		// A major version only: RDS applies minor upgrades itself and the
 		// provider does not report them as drift. Majors move by config.
@@ -415,7 +299,7 @@ func newInstance(ctx *pulumi.Context, name, svc string, args *Args, deps instanc
 		in.AllowMajorVersionUpgrade = pulumi.Bool(true)
 		in.DbName = pulumi.String(DBName(svc))
 		in.Username = pulumi.String(Username)
-		in.Password = inst.Password
+		in.Password = pulumi.ToSecret(args.Passwords[svc]).(pulumi.StringOutput)
 		in.BackupRetentionPeriod = pulumi.Int(s.BackupRetentionDays)
 		in.BackupWindow = pulumi.String(BackupWindow)
 		in.DeleteAutomatedBackups = pulumi.Bool(!s.Protect)

@@ -4,12 +4,13 @@
 package keys
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/ecommerce-platform/components/check"
+	"github.com/example/ecommerce-platform/components/iamdoc"
 )
 
 // Args configures the regional key.
@@ -33,13 +34,15 @@ type Key struct {
 }
 
 func (a *Args) check() error {
+	p := check.New("keys")
 	if a == nil {
-		return errors.New("keys: args are required")
+		p.Require("Args", false)
+		return p.Err()
 	}
-	if a.AccountID == "" || a.Region == "" || a.Alias == "" {
-		return errors.New("keys: AccountID, Region and Alias are required")
-	}
-	return nil
+	p.Require("AccountID", a.AccountID != "")
+	p.Require("Region", a.Region != "")
+	p.Require("Alias", a.Alias != "")
+	return p.Err()
 }
 
 // Policy returns the key policy. The account root keeps administration (so
@@ -50,50 +53,41 @@ func (a *Args) check() error {
 // SNS for delivering to encrypted queues.
 func Policy(accountID, region string) (string, error) {
 	root := fmt.Sprintf("arn:aws:iam::%s:root", accountID)
-	doc := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{
-			{
-				"Sid":       "AccountAdministers",
-				"Effect":    "Allow",
-				"Principal": map[string]any{"AWS": root},
-				"Action":    "kms:*",
-				"Resource":  "*",
-			},
-			{
-				"Sid":       "CloudWatchLogsEncrypts",
-				"Effect":    "Allow",
-				"Principal": map[string]any{"Service": fmt.Sprintf("logs.%s.amazonaws.com", region)},
-				"Action":    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
-				"Resource":  "*",
-				"Condition": map[string]any{
-					"ArnLike": map[string]any{
-						"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:aws:logs:%s:%s:*", region, accountID),
-					},
-				},
-			},
-			{
-				"Sid":    "AutoScalingEncryptsNodeVolumes",
-				"Effect": "Allow",
-				"Principal": map[string]any{"AWS": fmt.Sprintf(
-					"arn:aws:iam::%s:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling", accountID)},
-				"Action":   []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"},
-				"Resource": "*",
-			},
-			{
-				"Sid":       "SNSDeliversToEncryptedQueues",
-				"Effect":    "Allow",
-				"Principal": map[string]any{"Service": "sns.amazonaws.com"},
-				"Action":    []string{"kms:GenerateDataKey*", "kms:Decrypt"},
-				"Resource":  "*",
-				"Condition": map[string]any{
-					"StringEquals": map[string]any{"aws:SourceAccount": accountID},
-				},
-			},
+	return iamdoc.Document(
+		iamdoc.Statement{
+			Sid:       "AccountAdministers",
+			Effect:    iamdoc.Allow,
+			Principal: iamdoc.Principal{AWS: root},
+			Action:    "kms:*",
+			Resource:  "*",
 		},
-	}
-	b, err := json.Marshal(doc)
-	return string(b), err
+		iamdoc.Statement{
+			Sid:       "CloudWatchLogsEncrypts",
+			Effect:    iamdoc.Allow,
+			Principal: iamdoc.Principal{Service: fmt.Sprintf("logs.%s.amazonaws.com", region)},
+			Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
+			Resource:  "*",
+			Condition: map[string]any{"ArnLike": map[string]any{
+				"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:aws:logs:%s:%s:*", region, accountID),
+			}},
+		},
+		iamdoc.Statement{
+			Sid:    "AutoScalingEncryptsNodeVolumes",
+			Effect: iamdoc.Allow,
+			Principal: iamdoc.Principal{AWS: fmt.Sprintf(
+				"arn:aws:iam::%s:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling", accountID)},
+			Action:   []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"},
+			Resource: "*",
+		},
+		iamdoc.Statement{
+			Sid:       "SNSDeliversToEncryptedQueues",
+			Effect:    iamdoc.Allow,
+			Principal: iamdoc.Principal{Service: "sns.amazonaws.com"},
+			Action:    []string{"kms:GenerateDataKey*", "kms:Decrypt"},
+			Resource:  "*",
+			Condition: iamdoc.Equals("aws:SourceAccount", accountID),
+		},
+	)
 }
 
 // New creates the key and its alias.

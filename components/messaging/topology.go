@@ -22,9 +22,11 @@ const EventTypeAttribute = "event_type"
 
 // Event declares who publishes and who consumes one domain event.
 type Event struct {
-	Name       string
-	Publishers []string
-	Consumers  []string
+	// Name is the event type ("order.placed"); in the config it is the
+	// key of the event map.
+	Name       string   `json:"-"`
+	Publishers []string `json:"publishers"`
+	Consumers  []string `json:"consumers"`
 }
 
 // Route is one subscription: the consumer's queue receives the listed

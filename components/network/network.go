@@ -4,15 +4,16 @@
 package network
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/ecommerce-platform/components/check"
+	"github.com/example/ecommerce-platform/components/iamdoc"
+	"github.com/example/ecommerce-platform/components/logs"
 )
 
 // NAT gateway modes.
@@ -72,26 +73,31 @@ type Network struct {
 }
 
 func (a *Args) check() error {
+	p := check.New("network")
 	if a == nil {
-		return errors.New("network: args are required")
+		p.Require("Args", false)
+		return p.Err()
 	}
-	var errs []error
-	if a.DisplayName == "" || a.Region == "" || a.AccountID == "" || a.ClusterName == "" {
-		errs = append(errs, errors.New("network: DisplayName, Region, AccountID and ClusterName are required"))
-	}
+	p.Require("DisplayName", a.DisplayName != "")
+	p.Require("Region", a.Region != "")
+	p.Require("AccountID", a.AccountID != "")
+	p.Require("ClusterName", a.ClusterName != "")
 	if a.KmsKeyArn == nil {
-		errs = append(errs, errors.New("network: KmsKeyArn is required: flow logs are always encrypted"))
+		p.Add("KmsKeyArn", "is required: flow logs are always encrypted")
 	}
 	if a.NatGateways != NatPerAz && a.NatGateways != NatSingle {
-		errs = append(errs, fmt.Errorf("network: NatGateways %q: allowed %q or %q", a.NatGateways, NatPerAz, NatSingle))
+		p.Add("NatGateways", "%q: allowed %q or %q", a.NatGateways, NatPerAz, NatSingle)
 	}
-	if a.LogRetentionDays <= 0 {
-		errs = append(errs, errors.New("network: LogRetentionDays must be positive"))
+	if !logs.ValidRetention(a.LogRetentionDays) {
+		p.Add("LogRetentionDays", "%d is not a CloudWatch Logs retention; allowed: %v", a.LogRetentionDays, logs.RetentionDays)
 	}
 	if len(a.Zones) < 2 {
-		errs = append(errs, fmt.Errorf("network: %d zones given, at least 2 are needed for the database subnet group", len(a.Zones)))
+		p.Add("Zones", "%d given; at least 2 are needed for the database subnet group", len(a.Zones))
 	}
-	return errors.Join(errs...)
+	if _, err := PlanSubnets(a.VpcCidr, a.Zones); err != nil {
+		p.Add("VpcCidr", "no subnet plan: %v", err)
+	}
+	return p.Err()
 }
 
 // zoneSuffix keeps logical names short and stable: "us-east-1a" -> "a".
@@ -108,10 +114,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.check(); err != nil {
 		return nil, err
 	}
-	plan, err := PlanSubnets(args.VpcCidr, args.Zones)
-	if err != nil {
-		return nil, fmt.Errorf("network: %w", err)
-	}
+	plan, _ := PlanSubnets(args.VpcCidr, args.Zones) // checked above
 	n := &Network{Plan: plan}
 	if err := ctx.RegisterComponentResource("ecommerce:network:Network", name, n, opts...); err != nil {
 		return nil, err
@@ -295,29 +298,22 @@ type tagFunc func(display string, extra map[string]string) pulumi.StringMap
 // newFlowLogs records all VPC traffic into an encrypted log group through a
 // role that may write only to that group.
 func newFlowLogs(ctx *pulumi.Context, name string, args *Args, vpc *ec2.Vpc, tags tagFunc, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
-	group, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.Sprintf("/vpc/%s/flow-logs", args.DisplayName),
-		RetentionInDays: pulumi.Int(args.LogRetentionDays),
-		KmsKeyId:        args.KmsKeyArn,
-		Tags:            tags("flow-logs", nil),
+	group, err := logs.NewGroup(ctx, name+"-flow-logs", &logs.GroupArgs{
+		Name:          pulumi.Sprintf("/vpc/%s/flow-logs", args.DisplayName),
+		RetentionDays: args.LogRetentionDays,
+		KmsKeyArn:     args.KmsKeyArn,
+		Tags:          tags("flow-logs", nil),
 	}, parent)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	trust, err := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": "vpc-flow-logs.amazonaws.com"},
-			"Action":    "sts:AssumeRole",
-			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": args.AccountID}},
-		}},
-	})
+	trust, err := iamdoc.ServiceTrust("vpc-flow-logs.amazonaws.com", []string{"sts:AssumeRole"},
+		iamdoc.Equals("aws:SourceAccount", args.AccountID))
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
 	role, err := iam.NewRole(ctx, name+"-flow-logs", &iam.RoleArgs{
-		AssumeRolePolicy: pulumi.String(string(trust)),
+		AssumeRolePolicy: pulumi.String(trust),
 		Description:      pulumi.Sprintf("VPC flow logs of %s", args.DisplayName),
 		Tags:             tags("flow-logs", nil),
 	}, parent)
@@ -325,15 +321,11 @@ func newFlowLogs(ctx *pulumi.Context, name string, args *Args, vpc *ec2.Vpc, tag
 		return pulumi.StringOutput{}, err
 	}
 	policy := group.Arn.ApplyT(func(arn string) (string, error) {
-		b, err := json.Marshal(map[string]any{
-			"Version": "2012-10-17",
-			"Statement": []map[string]any{{
-				"Effect":   "Allow",
-				"Action":   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
-				"Resource": []string{arn, arn + ":*"},
-			}},
+		return iamdoc.Document(iamdoc.Statement{
+			Effect:   iamdoc.Allow,
+			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+			Resource: []string{arn, arn + ":*"},
 		})
-		return string(b), err
 	}).(pulumi.StringOutput)
 	if _, err := iam.NewRolePolicy(ctx, name+"-flow-logs", &iam.RolePolicyArgs{
 		Role:   role.Name,

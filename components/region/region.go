@@ -1,31 +1,35 @@
-// Package region composes everything one region runs: its KMS key, network
-// and cluster, with seams for data, messaging, ingress and workloads.
+// Package region composes everything one region runs: key -> network ->
+// cluster -> data (databases, cache, topics in the master region, queues)
+// -> per-service wiring (runtime secrets, access policies, IRSA roles).
+// Ingress, workloads and observability plug in after the wiring, each
+// reading the per-service values.
 package region
 
 import (
-	"errors"
-
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/example/ecommerce-platform/components/check"
 	"github.com/example/ecommerce-platform/components/cluster"
 	"github.com/example/ecommerce-platform/components/keys"
 	"github.com/example/ecommerce-platform/components/network"
 )
 
-// Args configures one region. The region's AWS provider comes in opts
-// (pulumi.Provider) and reaches every child through parenting.
+// Args configures one region. The region's AWS provider and the stack's
+// random provider come in opts (pulumi.Providers) and reach every child
+// through parenting.
 type Args struct {
 	// Region is the AWS region name.
 	Region string
-	// Master is true for the master region (primaries, topics, global resources).
-	Master bool
+	// Primary is the master region, already built; nil when this region is
+	// the master. It is the one statement of which region is the master.
+	Primary *Region
 	// DisplayName prefixes names and Name tags, e.g. "ecommerce-prod-us-east-1".
 	DisplayName string
 	AccountID   string
 	Network     NetworkArgs
 	Cluster     ClusterArgs
-	// Data adds databases, cache, queues and runtime secrets (topics too in
-	// the master region); nil builds none of them.
+	// Data adds databases, cache, queues and the per-service wiring
+	// (topics too in the master region); nil builds none of them.
 	Data *DataArgs
 }
 
@@ -50,31 +54,48 @@ type ClusterArgs struct {
 type Region struct {
 	pulumi.ResourceState
 
-	Name    string
-	Master  bool
-	Key     *keys.Key
-	Network *network.Network
-	Cluster *cluster.Cluster
-	// Data is the region's data layer; nil when Args.Data was nil.
+	// Name is the AWS region.
+	Name string
+	// Master is true for the region of the primaries and topics.
+	Master bool
+	// MasterRegion names the master region (Name when Master).
+	MasterRegion string
+	Key          *keys.Key
+	Network      *network.Network
+	Cluster      *cluster.Cluster
+	// Data is the region's data layer and per-service wiring; nil when
+	// Args.Data was nil.
 	Data *Data
 }
 
 func (a *Args) check() error {
+	p := check.New("region")
 	if a == nil {
-		return errors.New("region: args are required")
+		p.Require("Args", false)
+		return p.Err()
 	}
-	if a.Region == "" || a.DisplayName == "" || a.AccountID == "" {
-		return errors.New("region: Region, DisplayName and AccountID are required")
+	p.Require("Region", a.Region != "")
+	p.Require("DisplayName", a.DisplayName != "")
+	p.Require("AccountID", a.AccountID != "")
+	if a.Primary != nil && !a.Primary.Master {
+		p.Add("Primary", "region %s is not the master region", a.Primary.Name)
 	}
-	return a.Data.check(a.Master)
+	if a.Primary != nil && a.Primary.Name == a.Region {
+		p.Add("Primary", "is this region itself; leave it nil in the master region")
+	}
+	a.Data.check(a.Primary, p)
+	return p.Err()
 }
 
-// New builds the region: key -> network -> cluster.
+// New builds the region: key -> network -> cluster -> data and wiring.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Region, error) {
 	if err := args.check(); err != nil {
 		return nil, err
 	}
-	r := &Region{Name: args.Region, Master: args.Master}
+	r := &Region{Name: args.Region, Master: args.Primary == nil, MasterRegion: args.Region}
+	if args.Primary != nil {
+		r.MasterRegion = args.Primary.Name
+	}
 	if err := ctx.RegisterComponentResource("ecommerce:region:Region", name, r, opts...); err != nil {
 		return nil, err
 	}
@@ -132,11 +153,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		outputs["databaseAddresses"] = data.Databases.Addresses
 		outputs["cacheAddress"] = data.Cache.Address
 		outputs["queueUrls"] = data.Queues.Urls
-		outputs["runtimeSecretArns"] = data.Settings.SecretArns
+		outputs["runtimeSecretArns"] = data.Wiring.SecretArns
+		outputs["serviceRoleArns"] = data.Wiring.RoleArns
 	}
 
-	// Seams: ingress and workloads plug in here, each taking the network,
-	// cluster, key and data.
+	// Seams: ingress, workloads and observability plug in here, each
+	// reading r.Data.Services (one value per service) and the cluster.
 
 	return r, ctx.RegisterResourceOutputs(r, outputs)
 }

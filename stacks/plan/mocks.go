@@ -26,6 +26,8 @@ type Resource struct {
 	Provider string // provider reference "urn::id", custom resources only
 	Region   string // empty for resources that belong to no region
 	Inputs   resource.PropertyMap
+	// Aliases are the URNs the resource declared it was known by before.
+	Aliases []string
 }
 
 // Mocks answers the engine with realistic ids, ARNs and endpoints so that
@@ -87,9 +89,16 @@ func providerID(ref string) string {
 func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	parent := ""
 	var providers map[string]string
+	var aliases []string
 	if rpc := args.RegisterRPC; rpc != nil {
 		parent = rpc.GetParent()
 		providers = rpc.GetProviders()
+		aliases = append(aliases, rpc.GetAliasURNs()...)
+		for _, a := range rpc.GetAliases() {
+			if u := a.GetUrn(); u != "" {
+				aliases = append(aliases, u)
+			}
+		}
 	}
 	urn := m.urnOf(parent, args.TypeToken, args.Name)
 
@@ -98,7 +107,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 
 	r := &Resource{
 		URN: urn, Type: args.TypeToken, Name: args.Name, Parent: parent,
-		Custom: args.Custom, Provider: args.Provider, Inputs: args.Inputs,
+		Custom: args.Custom, Provider: args.Provider, Inputs: args.Inputs, Aliases: aliases,
 	}
 	isProvider := strings.HasPrefix(args.TypeToken, "pulumi:providers:")
 	switch {
@@ -114,7 +123,10 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Region = m.regions[providerID(args.Provider)]
 	case providers["aws"] != "":
 		r.Region = m.regions[providerID(providers["aws"])]
-	default:
+	}
+	if r.Region == "" && !isProvider {
+		// A resource of a region-less provider (random) belongs to the
+		// region of the component holding it.
 		if p, ok := m.byURN[parent]; ok {
 			r.Region = p.Region
 		}

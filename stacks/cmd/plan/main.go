@@ -14,7 +14,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/example/ecommerce-platform/stacks"
+	"github.com/example/ecommerce-platform/stacks/offline"
 )
 
 func main() {
@@ -35,7 +35,7 @@ func run(args []string, stdout io.Writer) error {
 	if *stack == "" {
 		return errors.New("plan: -stack is required, e.g. -stack dev")
 	}
-	inv, err := stacks.PlanStack(*dir, *stack)
+	inv, err := offline.PlanStack(*dir, *stack)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package stacks_test
+package plan_test
 
 import (
 	"encoding/json"

@@ -1,0 +1,80 @@
+package appconfig
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Environment variable names, as the services read them
+// (services/runtime-contract.json is the contract both sides test against).
+const (
+	EnvServiceName     = "SERVICE_NAME"
+	EnvRegion          = "AWS_REGION"
+	EnvDatabaseURL     = "DATABASE_URL"
+	EnvDatabaseReadURL = "DATABASE_READ_URL"
+	EnvRedisURL        = "REDIS_URL"
+	EnvRedisAuthToken  = "REDIS_AUTH_TOKEN" //nolint:gosec // a variable name, not a credential
+	EnvQueueURL        = "QUEUE_URL"
+	EnvTopicARN        = "TOPIC_ARN"
+	EnvJWTSigningKey   = "JWT_SIGNING_KEY"
+	EnvAuthJWKSURL     = "AUTH_JWKS_URL"
+)
+
+// JWKSPath is where the token issuer publishes its public keys.
+const JWKSPath = "/v1/auth/jwks"
+
+// Namespace is the Kubernetes namespace a service runs in: its own.
+func Namespace(service string) string { return service }
+
+// ServiceAccount is the Kubernetes service account of a service's pods.
+func ServiceAccount(service string) string { return service }
+
+// InClusterURL is how other pods of the region reach a service: its
+// ClusterIP Service, port 80, in its own namespace.
+func InClusterURL(service string) string {
+	return fmt.Sprintf("http://%s.%s.svc.cluster.local", service, Namespace(service))
+}
+
+// APIURLVariable is the variable a caller reads a callee's URL from, e.g.
+// PRODUCT_API_URL.
+func APIURLVariable(callee string) string { return strings.ToUpper(callee) + "_API_URL" }
+
+// SecretKeys returns the variables a service's runtime secret holds.
+func (s *Service) SecretKeys() []string {
+	keys, _ := secretEnv(s)
+	keys = append(keys, EnvServiceName, EnvRegion)
+	sort.Strings(keys)
+	return keys
+}
+
+// secretEnv lists the credential-bearing and endpoint variables of the
+// runtime secret with their values; SERVICE_NAME and AWS_REGION are added
+// when it is rendered.
+func secretEnv(s *Service) ([]string, []any) {
+	keys := []string{EnvDatabaseURL, EnvDatabaseReadURL, EnvRedisURL, EnvRedisAuthToken}
+	values := []any{s.DatabaseURL, s.DatabaseReadURL, s.RedisURL, s.RedisAuthToken}
+	if s.QueueURL != nil {
+		keys, values = append(keys, EnvQueueURL), append(values, s.QueueURL)
+	}
+	if s.TopicArn != nil {
+		keys, values = append(keys, EnvTopicARN), append(values, s.TopicArn)
+	}
+	if s.SigningKey != nil {
+		keys, values = append(keys, EnvJWTSigningKey), append(values, s.SigningKey)
+	}
+	return keys, values
+}
+
+// podEnv is what a service's pods carry besides the runtime secret: the
+// in-cluster URLs of what it calls. Nothing in it is a credential.
+func podEnv(issuer, service string, calls []string) map[string]string {
+	env := map[string]string{}
+	if issuer != "" && service != issuer {
+		env[EnvAuthJWKSURL] = InClusterURL(issuer) + JWKSPath
+	}
+	for _, callee := range calls {
+		env[APIURLVariable(callee)] = InClusterURL(callee)
+	}
+	return env
+}

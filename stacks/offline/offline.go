@@ -1,0 +1,43 @@
+// Package offline plans a stack with no cloud account, CLI or network:
+// the program runs under Pulumi's mock engine from Pulumi.yaml and the
+// stack's file. The deployed program does not link it (nor the mock
+// engine): only `make plan` and the tests do.
+package offline
+
+import (
+	"strings"
+
+	"github.com/example/ecommerce-platform/stacks"
+	"github.com/example/ecommerce-platform/stacks/config"
+	"github.com/example/ecommerce-platform/stacks/plan"
+)
+
+// PlanStack runs the program for one stack under the mocks. Like the
+// program under the CLI, it sees every key written in the namespace, so a
+// misspelt key is reported instead of silently left at its default.
+func PlanStack(dir, stack string) (*plan.Inventory, error) {
+	proj, err := plan.LoadProject(dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := proj.Config(dir, stack)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := config.Parse(Raw(cfg)); err != nil {
+		return nil, err
+	}
+	return plan.Run(proj.Name, stack, cfg, stacks.Program)
+}
+
+// Raw returns the keys of our namespace without it, as config.Parse takes
+// them.
+func Raw(cfg map[string]string) map[string]string {
+	raw := map[string]string{}
+	for k, v := range cfg {
+		if key, ok := strings.CutPrefix(k, config.Namespace+":"); ok {
+			raw[key] = v
+		}
+	}
+	return raw
+}

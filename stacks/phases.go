@@ -1,0 +1,114 @@
+package stacks
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/ecommerce-platform/components/global"
+	"github.com/example/ecommerce-platform/components/messaging"
+	"github.com/example/ecommerce-platform/components/region"
+	"github.com/example/ecommerce-platform/stacks/config"
+)
+
+// global builds the stack-wide resources.
+func (p *Platform) global(ctx *pulumi.Context) error {
+	cfg := p.Config
+	g, err := global.New(ctx, "global", &global.Args{
+		Services:    config.Services,
+		TokenIssuer: config.TokenIssuer,
+		// Stacks deployed before the global phase kept these secrets under
+		// their master region; adopt them rather than generate new ones.
+		AdoptFromRegion: cfg.MasterRegion,
+	}, pulumi.Provider(p.Random))
+	p.Global = g
+	return err
+}
+
+// regions builds every region, master first: the others replicate from
+// and subscribe to it.
+func (p *Platform) regions(ctx *pulumi.Context) error {
+	cfg := p.Config
+	topology, err := cfg.Topology()
+	if err != nil {
+		return err
+	}
+	for _, rc := range cfg.Ordered() {
+		r, err := region.New(ctx, rc.Name, p.regionArgs(ctx, rc, topology),
+			pulumi.Providers(p.Providers[rc.Name], p.Random))
+		if err != nil {
+			return err
+		}
+		p.Regions = append(p.Regions, r)
+		if r.Master {
+			p.Master = r
+		}
+	}
+	return nil
+}
+
+// regionArgs are one region's settings; p.Master is nil while the master
+// itself is being built.
+func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *messaging.Topology) *region.Args {
+	cfg := p.Config
+	return &region.Args{
+		Region:      rc.Name,
+		Primary:     p.Master,
+		DisplayName: cfg.DisplayName(ctx.Project(), rc.Name),
+		AccountID:   cfg.AccountID,
+		Network: region.NetworkArgs{
+			VpcCidr:          rc.VpcCidr,
+			Zones:            rc.AvailabilityZones,
+			NatGateways:      cfg.NatGateways,
+			LogRetentionDays: cfg.LogRetentionDays,
+		},
+		Cluster: region.ClusterArgs{
+			Version:           cfg.Cluster.KubernetesVersion,
+			PublicAccessCidrs: cfg.Cluster.PublicAccessCidrs,
+			AdminRoleArn:      cfg.Cluster.AdminRoleArn,
+			SystemNodes:       cfg.Cluster.SystemNodes,
+			WorkloadNodes:     cfg.Cluster.WorkloadNodes,
+		},
+		Data: &region.DataArgs{
+			Services:                 config.Services,
+			TokenIssuer:              config.TokenIssuer,
+			Calls:                    config.Calls,
+			Database:                 cfg.DatabaseSettings(),
+			Cache:                    cfg.Cache,
+			Queues:                   cfg.Messaging,
+			Topology:                 topology,
+			TopicPrefix:              cfg.StackName(ctx.Project()),
+			SecretRecoveryWindowDays: cfg.SecretRecoveryWindowDays(),
+			// The first region after the master keeps copies of its
+			// backups (protected environments): restoring to a point in
+			// time must not depend on the master region being up.
+			BackupCopies:      cfg.Protected() && cfg.BackupRegion() == rc.Name,
+			DatabasePasswords: p.Global.DatabasePasswords,
+			SigningSeed:       p.Global.SigningSeed,
+		},
+	}
+}
+
+// wiring builds what crosses regions: every region's queues subscribed to
+// the master's topics. SNS accepts a subscription only in the topic's
+// region, hence the master's provider.
+func (p *Platform) wiring(ctx *pulumi.Context) error {
+	topology, err := p.Config.Topology()
+	if err != nil {
+		return err
+	}
+	if len(topology.Routes) == 0 {
+		return nil
+	}
+	queues := map[string]*messaging.Queues{}
+	names := make([]string, 0, len(p.Regions))
+	for _, r := range p.Regions {
+		queues[r.Name] = r.Data.Queues
+		names = append(names, r.Name)
+	}
+	_, err = messaging.NewSubscriptions(ctx, "subscriptions", &messaging.SubscriptionsArgs{
+		Topology:  topology,
+		TopicArns: p.Master.Data.Topics.ByPublisher,
+		Queues:    queues,
+		Regions:   names,
+	}, pulumi.Provider(p.Providers[p.Master.Name]))
+	return err
+}

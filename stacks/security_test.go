@@ -1,0 +1,156 @@
+package stacks_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/example/ecommerce-platform/components/appconfig"
+	"github.com/example/ecommerce-platform/components/global"
+)
+
+func TestEncryptionEverywhere(t *testing.T) {
+	for _, stack := range shipped {
+		t.Run(stack, func(t *testing.T) {
+			inv := planStack(t, stack).inv
+			keyOf := map[string]string{} // region -> key ARN
+			for _, k := range inv.OfType("aws:kms/key:Key") {
+				assert.Equal(t, true, k.Get("enableKeyRotation"), k.Name)
+			}
+			for _, c := range inv.OfType("aws:eks/cluster:Cluster") {
+				keyOf[c.Region] = c.String("encryptionConfig.provider.keyArn")
+				assert.Equal(t, []any{"secrets"}, c.Get("encryptionConfig.resources"))
+				assert.True(t, strings.HasPrefix(keyOf[c.Region], fmt.Sprintf("arn:aws:kms:%s:", c.Region)), "cluster in %s uses a key of its own region", c.Region)
+			}
+			for _, g := range inv.OfType("aws:cloudwatch/logGroup:LogGroup") {
+				assert.Equal(t, keyOf[g.Region], g.String("kmsKeyId"), "log group %s is encrypted with its region's key", g.Name)
+				assert.NotNil(t, g.Get("retentionInDays"), g.Name)
+			}
+			for _, lt := range inv.OfType("aws:ec2/launchTemplate:LaunchTemplate") {
+				assert.Equal(t, "true", lt.String("blockDeviceMappings.0.ebs.encrypted"), lt.Name)
+				assert.Equal(t, keyOf[lt.Region], lt.String("blockDeviceMappings.0.ebs.kmsKeyId"), lt.Name)
+			}
+		})
+	}
+}
+
+// Database and cache security groups accept traffic from the node security
+// group only, on their own port, and open nothing outbound.
+func TestDataSecurityGroupsAdmitOnlyTheNodes(t *testing.T) {
+	for _, stack := range shipped {
+		t.Run(stack, func(t *testing.T) {
+			run := planStack(t, stack)
+			ports := map[string]float64{"ecommerce:database:Databases": 5432, "ecommerce:cache:Cache": 6379}
+			checked := 0
+			for _, sg := range run.inv.OfType("aws:ec2/securityGroup:SecurityGroup") {
+				parent := run.inv.Lookup(sg.Parent)
+				port, ok := ports[parent.Type]
+				if !ok {
+					continue
+				}
+				checked++
+				ingress, _ := sg.Get("ingress").([]any)
+				require.Len(t, ingress, 1, sg.Name)
+				rule := ingress[0].(map[string]any)
+				assert.Equal(t, []any{run.nodeSG[sg.Region]}, rule["securityGroups"], "%s admits the node SG of its region", sg.Name)
+				assert.Equal(t, port, rule["fromPort"], sg.Name)
+				assert.Equal(t, port, rule["toPort"], sg.Name)
+				assert.Nil(t, rule["cidrBlocks"], sg.Name)
+				assert.Nil(t, sg.Get("egress"), "%s opens nothing outbound", sg.Name)
+			}
+			assert.Equal(t, 2*len(run.cfg.Regions), checked)
+		})
+	}
+}
+
+// No credential appears in plain text: the generated values are inputs
+// marked secret, and neither the JSON inventory nor the stack outputs carry
+// them.
+func TestNoSecretInPlainText(t *testing.T) {
+	for _, stack := range shipped {
+		t.Run(stack, func(t *testing.T) {
+			run := planStack(t, stack)
+			var secrets []string
+			for _, db := range run.inv.OfType(rdsInstance) {
+				if db.Get("replicateSourceDb") == nil {
+					pw := secretInput(t, db, "password")
+					assert.Len(t, pw, global.PasswordLength, db.Name)
+					secrets = append(secrets, pw)
+				}
+				assert.Nil(t, db.Get("manageMasterUserPassword"), "one password scheme: generated, kept secret")
+			}
+			for _, g := range run.inv.OfType(redisGroup) {
+				secrets = append(secrets, secretInput(t, g, "authToken"))
+			}
+			for _, v := range run.inv.OfType(secretVer) {
+				doc := secretInput(t, v, "secretString")
+				var env map[string]string
+				require.NoError(t, json.Unmarshal([]byte(doc), &env), v.Name)
+				secrets = append(secrets, env[appconfig.EnvDatabaseURL], env[appconfig.EnvRedisAuthToken])
+			}
+			require.NotEmpty(t, secrets)
+
+			b, err := json.Marshal(run.inv)
+			require.NoError(t, err)
+			for _, s := range secrets {
+				require.NotEmpty(t, s)
+				assert.NotContains(t, string(b), s, "the JSON inventory carries no secret")
+			}
+
+			require.True(t, run.services.Known)
+			assert.False(t, run.services.Secret, "the services output is not secret, so it holds no secret")
+			out, err := json.Marshal(run.services.Value)
+			require.NoError(t, err)
+			for region, res := range run.regionData {
+				assert.False(t, res.Secret, "the data output of %s holds no secret", region)
+				b, err := json.Marshal(res.Value)
+				require.NoError(t, err)
+				out = append(out, b...)
+			}
+			for _, s := range secrets {
+				assert.NotContains(t, string(out), s, "the stack outputs carry no secret")
+			}
+			assert.NotContains(t, string(out), "postgres://", "no connection URL (with its password) is exported")
+		})
+	}
+}
+
+func TestCacheEncryptionAndToken(t *testing.T) {
+	run := planStack(t, "staging")
+	for _, g := range run.inv.OfType(redisGroup) {
+		assert.Equal(t, true, g.Get("transitEncryptionEnabled"), g.Name)
+		assert.Equal(t, true, g.Get("atRestEncryptionEnabled"), g.Name)
+		assert.Equal(t, run.keyArn[g.Region], g.String("kmsKeyId"), g.Name)
+		token := secretInput(t, g, "authToken")
+		assert.GreaterOrEqual(t, len(token), 16)
+		assert.LessOrEqual(t, len(token), 128)
+		assert.NotEmpty(t, g.String("maintenanceWindow"))
+		assert.NotEmpty(t, g.String("snapshotWindow"))
+	}
+	for _, pw := range run.inv.OfType("random:index/randomPassword:RandomPassword") {
+		if !strings.HasSuffix(pw.Name, "-cache-auth") {
+			continue
+		}
+		for _, c := range pw.String("overrideSpecial") {
+			assert.Contains(t, "!&#$^<>-", string(c), "ElastiCache accepts only these punctuation characters")
+		}
+		n := pw.Get("length").(float64)
+		assert.True(t, n >= 16 && n <= 128)
+	}
+}
+
+func TestCacheSlowLogIsDelivered(t *testing.T) {
+	run := planStack(t, "prod")
+	for _, g := range run.inv.OfType(redisGroup) {
+		cfg, _ := g.Get("logDeliveryConfigurations").([]any)
+		require.Len(t, cfg, 1, g.Name)
+		d := cfg[0].(map[string]any)
+		assert.Equal(t, "slow-log", d["logType"])
+		assert.Equal(t, "cloudwatch-logs", d["destinationType"])
+		assert.Equal(t, fmt.Sprintf("/aws/elasticache/ecommerce-prod-%s/slow-log", g.Region), d["destination"])
+	}
+}

@@ -1,0 +1,209 @@
+package stacks_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/example/ecommerce-platform/components/appconfig"
+	"github.com/example/ecommerce-platform/stacks/config"
+)
+
+// The runtime secret of each service in each region holds what that
+// service needs, shaped as the environment services/internal/config reads.
+func TestRuntimeSettingsPerServiceAndRegion(t *testing.T) {
+	run := planStack(t, "prod")
+	topo, err := run.cfg.Topology()
+	require.NoError(t, err)
+	master := run.cfg.MasterRegion
+	for _, v := range run.inv.OfType(secretVer) {
+		var env map[string]string
+		require.NoError(t, json.Unmarshal([]byte(secretInput(t, v, "secretString")), &env), v.Name)
+		svc := env[appconfig.EnvServiceName]
+		require.Contains(t, config.Services, svc, v.Name)
+		assert.Equal(t, v.Region, env[appconfig.EnvRegion], v.Name)
+
+		write, err := url.Parse(env[appconfig.EnvDatabaseURL])
+		require.NoError(t, err)
+		read, err := url.Parse(env[appconfig.EnvDatabaseReadURL])
+		require.NoError(t, err)
+		assert.Equal(t, "postgres", write.Scheme)
+		assert.True(t, strings.HasPrefix(write.Host, fmt.Sprintf("ecommerce-prod-%s-%s.", master, svc)), "%s writes to the master primary: %s", v.Name, write.Host)
+		assert.True(t, strings.HasPrefix(read.Host, fmt.Sprintf("ecommerce-prod-%s-%s.", v.Region, svc)), "%s reads in its own region: %s", v.Name, read.Host)
+		assert.Equal(t, "/"+svc+"db", write.Path)
+		assert.Equal(t, "require", write.Query().Get("sslmode"))
+		wpw, _ := write.User.Password()
+		rpw, _ := read.User.Password()
+		assert.Equal(t, wpw, rpw, "replicas share the primary's credentials")
+
+		assert.True(t, strings.HasPrefix(env[appconfig.EnvRedisURL], "rediss://"), "TLS to Redis")
+		assert.Contains(t, env[appconfig.EnvRedisURL], ".cache.amazonaws.com:6379")
+		assert.NotEmpty(t, env[appconfig.EnvRedisAuthToken])
+
+		if topo.IsConsumer(svc) {
+			assert.Equal(t, fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/ecommerce-prod-%s-%s", v.Region, run.cfg.AccountID, v.Region, svc), env[appconfig.EnvQueueURL], v.Name)
+		} else {
+			assert.NotContains(t, env, appconfig.EnvQueueURL, v.Name)
+		}
+		if topo.IsPublisher(svc) {
+			assert.Equal(t, fmt.Sprintf("arn:aws:sns:%s:%s:ecommerce-prod-%s-events", master, run.cfg.AccountID, svc), env[appconfig.EnvTopicARN], v.Name)
+		} else {
+			assert.NotContains(t, env, appconfig.EnvTopicARN, v.Name)
+		}
+	}
+	for _, s := range run.inv.OfType("aws:secretsmanager/secret:Secret") {
+		assert.Equal(t, run.keyArn[s.Region], s.String("kmsKeyId"), "%s is encrypted with its region's key", s.Name)
+	}
+}
+
+// The token issuer's signing key is generated once for the stack and
+// reaches the issuer's runtime secret in every region unchanged and
+// secret; no other service gets it.
+func TestSigningKeyOnlyForTheIssuerAndSameEverywhere(t *testing.T) {
+	run := planStack(t, "prod")
+	seeds := run.inv.OfType("random:index/randomBytes:RandomBytes")
+	require.Len(t, seeds, 1, "one key for the whole platform")
+	assert.Empty(t, seeds[0].Region, "it belongs to no region")
+	assert.EqualValues(t, 32, seeds[0].Get("length"))
+
+	keys := map[string]string{}
+	for _, v := range run.inv.OfType(secretVer) {
+		var env map[string]string
+		require.NoError(t, json.Unmarshal([]byte(secretInput(t, v, "secretString")), &env), v.Name)
+		key, has := env[appconfig.EnvJWTSigningKey]
+		if env[appconfig.EnvServiceName] != config.TokenIssuer {
+			assert.False(t, has, "%s must not hold the signing key", v.Name)
+			continue
+		}
+		seed, err := base64.StdEncoding.DecodeString(key)
+		require.NoError(t, err, v.Name)
+		assert.Len(t, seed, 32, "an Ed25519 seed")
+		keys[v.Region] = key
+	}
+	require.Len(t, keys, len(run.cfg.Regions), "the issuer gets the key in every region")
+	for region, key := range keys {
+		assert.Equal(t, keys[run.cfg.MasterRegion], key, "%s signs with the same key as the master region", region)
+	}
+}
+
+// The stack exports, per service and region, the endpoints.
+func TestServiceEndpointsOutput(t *testing.T) {
+	run := planStack(t, "staging")
+	services := run.services.Value.(map[string]any)
+	require.Len(t, services, len(config.Services))
+	order := services["order"].(map[string]any)
+	assert.Equal(t, "arn:aws:sns:us-east-1:222222222222:ecommerce-staging-order-events", order["topicArn"])
+	regions := order["regions"].(map[string]any)
+	require.Len(t, regions, 2)
+	eu := regions["eu-west-1"].(map[string]any)
+	assert.Contains(t, eu["writeEndpoint"], "ecommerce-staging-us-east-1-order.")
+	assert.Contains(t, eu["readEndpoint"], "ecommerce-staging-eu-west-1-order.")
+	assert.True(t, strings.HasSuffix(eu["readEndpoint"].(string), ":5432"))
+	assert.Contains(t, eu["queueUrl"], "sqs.eu-west-1.amazonaws.com")
+	assert.Contains(t, eu["runtimeSecretArn"], "arn:aws:secretsmanager:eu-west-1:")
+	assert.Contains(t, eu["roleArn"], "arn:aws:iam::222222222222:role/")
+	assert.NotContains(t, services["auth"].(map[string]any)["regions"].(map[string]any)["eu-west-1"], "queueUrl", "auth consumes nothing")
+
+	data := run.regionData["us-east-1"].Value.(map[string]any)
+	assert.Len(t, data["topicArns"], 3)
+	assert.Contains(t, data["cacheAddress"], ".cache.amazonaws.com")
+	assert.Equal(t, true, run.regionData["eu-west-1"].Value.(map[string]any)["databaseReplicas"])
+}
+
+// Each service's role policy names its own secret, queue and topic, and
+// uses KMS only through those services.
+func TestServiceAccessPolicies(t *testing.T) {
+	run := planStack(t, "prod")
+	topo, err := run.cfg.Topology()
+	require.NoError(t, err)
+	require.Len(t, run.access, len(run.cfg.Regions)*len(config.Services))
+	for key, doc := range run.access {
+		region, svc, _ := strings.Cut(key, "/")
+		var p struct {
+			Statement []struct {
+				Sid       string
+				Resource  any
+				Condition map[string]map[string]any
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(doc), &p), key)
+		sids := map[string]string{}
+		for _, st := range p.Statement {
+			res, ok := st.Resource.(string)
+			require.True(t, ok, "%s %s names one resource", key, st.Sid)
+			assert.NotContains(t, res, "*", "%s %s", key, st.Sid)
+			sids[st.Sid] = res
+			if strings.HasPrefix(res, "arn:aws:kms:") {
+				assert.NotEmpty(t, st.Condition["StringEquals"]["kms:ViaService"], "%s %s uses KMS only through a service", key, st.Sid)
+			}
+		}
+		assert.Contains(t, sids["ReadRuntimeSettings"], fmt.Sprintf(":secret:ecommerce-prod-%s/%s/runtime", region, svc))
+		assert.Equal(t, run.keyArn[region], sids["DecryptRegionalData"])
+		if topo.IsConsumer(svc) {
+			assert.Equal(t, fmt.Sprintf("arn:aws:sqs:%s:%s:ecommerce-prod-%s-%s", region, run.cfg.AccountID, region, svc), sids["ConsumeOwnQueue"], key)
+		} else {
+			assert.NotContains(t, sids, "ConsumeOwnQueue", key)
+		}
+		if topo.IsPublisher(svc) {
+			assert.Equal(t, fmt.Sprintf("arn:aws:sns:%s:%s:ecommerce-prod-%s-events", run.cfg.MasterRegion, run.cfg.AccountID, svc), sids["PublishOwnTopic"], key)
+			assert.Equal(t, run.keyArn[run.cfg.MasterRegion], sids["EncryptForTopic"], key)
+		} else {
+			assert.NotContains(t, sids, "PublishOwnTopic", key)
+		}
+	}
+	// The policy is the one the service's IRSA role carries.
+	for _, rp := range run.inv.OfType("aws:iam/rolePolicy:RolePolicy") {
+		region, svc, ok := strings.Cut(strings.TrimSuffix(rp.Name, ""), "-settings-")
+		if !ok {
+			continue
+		}
+		assert.Equal(t, run.access[region+"/"+svc], rp.String("policy"), rp.Name)
+	}
+}
+
+// runtimeContract is services/runtime-contract.json: what the services
+// read and require (their own tests keep it true).
+type runtimeContract struct {
+	Services map[string]struct {
+		Required []string `json:"required"`
+	} `json:"services"`
+	Optional []string `json:"optional"`
+}
+
+// TestInfrastructureMeetsTheServicesContract: what the infrastructure
+// gives each service (its runtime secret and its pods' settings) covers
+// every variable the service requires and holds none it does not read.
+func TestInfrastructureMeetsTheServicesContract(t *testing.T) {
+	b, err := os.ReadFile("../services/runtime-contract.json")
+	require.NoError(t, err)
+	var c runtimeContract
+	require.NoError(t, json.Unmarshal(b, &c))
+	for _, stack := range shipped {
+		run := planStack(t, stack)
+		for key, secretKeys := range run.secretKeys {
+			_, svc, _ := strings.Cut(key, "/")
+			spec, ok := c.Services[svc]
+			require.True(t, ok, "the contract knows %s", svc)
+			written := slices.Clone(secretKeys)
+			for k := range run.env[key] {
+				assert.NotContains(t, secretKeys, k, "%s %s: %s is set once, by the secret or by the pod", stack, key, k)
+				written = append(written, k)
+			}
+			for _, k := range spec.Required {
+				assert.Contains(t, written, k, "%s %s: the service requires %s", stack, key, k)
+			}
+			for _, k := range written {
+				assert.True(t, slices.Contains(spec.Required, k) || slices.Contains(c.Optional, k),
+					"%s %s: the infrastructure sets %s, which the service does not read", stack, key, k)
+			}
+		}
+	}
+}
