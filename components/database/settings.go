@@ -117,7 +117,7 @@ type Settings struct {
 }
 
 // SizingFor resolves a service's sizing over the shared one.
-func (s Settings) SizingFor(service string) Sizing { return s.Sizing.Over(s.PerService[service]) }
+func (s Settings) SizingFor(service string) Sizing { return s.Over(s.PerService[service]) } // the shared Sizing, overridden
 
 // ValidPerformanceInsightsRetention reports whether RDS accepts days.
 func ValidPerformanceInsightsRetention(days int) bool {
