@@ -3,9 +3,11 @@
 GO    ?= go
 STACK ?= dev
 OUT   ?=
-# The linter is pinned and built from the Go module proxy into bin/.
+# Test tools are pinned and built from source once per machine into
+# TOOLS_DIR, outside the checkout, so a clean clone (CI) reuses them.
+TOOLS_DIR        ?= /opt/ecommerce-tools
 GOLANGCI_VERSION ?= v2.15.0
-GOLANGCI         := bin/golangci-lint-$(GOLANGCI_VERSION)
+GOLANGCI         := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
 
 .PHONY: plan plan-all test test-infra test-services deps lint bench bench-infra bench-services run-local smoke
 
@@ -38,12 +40,12 @@ lint: $(GOLANGCI)
 	$(GO) vet ./...
 	cd services && $(GO) vet ./...
 	$(GOLANGCI) run --allow-parallel-runners ./...
-	cd services && ../$(GOLANGCI) run --allow-parallel-runners --config ../.golangci.yml ./...
+	cd services && $(GOLANGCI) run --allow-parallel-runners --config ../.golangci.yml ./...
 
 $(GOLANGCI):
-	mkdir -p bin/.golangci
-	GOBIN=$(CURDIR)/bin/.golangci $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
-	mv bin/.golangci/golangci-lint $@
+	mkdir -p $(dir $@).partial
+	GOBIN=$(dir $@).partial $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+	mv $(dir $@).partial/golangci-lint $@
 
 ## bench: BenchmarkPlan for every stack, then the service benchmarks
 bench: bench-infra bench-services
