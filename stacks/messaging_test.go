@@ -37,8 +37,13 @@ func TestEveryQueueHasADeadLetterQueueAndEncryption(t *testing.T) {
 				}
 				require.NoError(t, json.Unmarshal([]byte(q.String("redrivePolicy")), &redrive), name)
 				assert.Equal(t, fmt.Sprintf("arn:aws:sqs:%s:%s:%s-dlq", q.Region, run.cfg.AccountID, name), redrive.Target, name)
-				assert.NotNil(t, byName[name+"-dlq"], "%s has its DLQ", name)
+				dlq := byName[name+"-dlq"]
+				require.NotNil(t, dlq, "%s has its DLQ", name)
 				assert.Equal(t, run.cfg.Messaging.MaxReceiveCount, redrive.Max, name)
+				// SQS keeps a message's first-enqueue time when it moves it to
+				// the DLQ: the DLQ must outlive its source, by a day at least.
+				assert.LessOrEqual(t, q.Get("messageRetentionSeconds").(float64)+24*3600, dlq.Get("messageRetentionSeconds").(float64),
+					"%s: a message dead-lettered late still waits a day in its DLQ", name)
 			}
 			assert.Equal(t, len(run.inv.OfType(sqsQueue))/2, main)
 		})

@@ -99,7 +99,7 @@ func TestQueuePolicyDocument(t *testing.T) {
 func TestQueueSettingsCheck(t *testing.T) {
 	ok := messaging.QueueSettings{MaxReceiveCount: 5, VisibilityTimeoutSeconds: 30, MessageRetentionSeconds: 60}
 	assert.Empty(t, ok.Check())
-	bad := messaging.QueueSettings{MaxReceiveCount: 0, VisibilityTimeoutSeconds: 43201, MessageRetentionSeconds: 1209601}
+	bad := messaging.QueueSettings{MaxReceiveCount: 0, VisibilityTimeoutSeconds: 43201, MessageRetentionSeconds: messaging.DeadLetterRetentionSeconds}
 	var fields []string
 	for _, p := range bad.Check() {
 		fields = append(fields, p.Field)

@@ -37,7 +37,12 @@ const (
 	MaxReceiveCount      = 1000
 	MaxVisibilityTimeout = 43200
 	MinRetentionSeconds  = 60
-	MaxRetentionSeconds  = 1209600
+	// MaxRetentionSeconds is a day under the dead-letter queues' 14: SQS
+	// ages a message from its first enqueue, not from when it was
+	// dead-lettered, so a DLQ that keeps messages no longer than its
+	// source would drop a late failure at once. A day leaves time for the
+	// DLQ alarm to be seen.
+	MaxRetentionSeconds = DeadLetterRetentionSeconds - 24*3600
 )
 
 // Check returns what SQS would refuse, fields named as in the config.
@@ -50,7 +55,8 @@ func (s QueueSettings) Check() []check.Problem {
 		p.Add("visibilityTimeoutSeconds", "%d is out of range; allowed: 0 to %d", s.VisibilityTimeoutSeconds, MaxVisibilityTimeout)
 	}
 	if s.MessageRetentionSeconds < MinRetentionSeconds || s.MessageRetentionSeconds > MaxRetentionSeconds {
-		p.Add("messageRetentionSeconds", "%d is out of range; allowed: %d to %d (14 days)", s.MessageRetentionSeconds, MinRetentionSeconds, MaxRetentionSeconds)
+		p.Add("messageRetentionSeconds", "%d is out of range; allowed: %d to %d (13 days): the dead-letter queues keep messages 14 days, counted from the first enqueue, so a queue must keep them at least a day less",
+			s.MessageRetentionSeconds, MinRetentionSeconds, MaxRetentionSeconds)
 	}
 	return p.List()
 }

@@ -31,6 +31,8 @@ func TestInvalidMessagingSection(t *testing.T) {
 		{"max receive count zero", "dev", m("maxReceiveCount", 0), "messaging.maxReceiveCount"},
 		{"max receive count above 1000", "dev", m("maxReceiveCount", 1001), "messaging.maxReceiveCount"},
 		{"retention above 14 days", "dev", m("messageRetentionSeconds", 1209601), "messaging.messageRetentionSeconds"},
+		{"retention as long as the dead-letter queue's", "dev", m("messageRetentionSeconds", 1209600), "messaging.messageRetentionSeconds"},
+		{"retention leaving a dead letter under a day", "dev", m("messageRetentionSeconds", 1123201), "messaging.messageRetentionSeconds"},
 		{"retention under a minute", "dev", m("messageRetentionSeconds", 59), "messaging.messageRetentionSeconds"},
 		{"visibility timeout above 12 hours", "dev", m("visibilityTimeoutSeconds", 43201), "messaging.visibilityTimeoutSeconds"},
 		{"unknown messaging field", "dev", m("dlqRetention", 5), "messaging"},
