@@ -148,23 +148,37 @@ func TestInventoryJSONShape(t *testing.T) {
 	var doc struct {
 		Stack     string `json:"stack"`
 		Resources []struct {
-			Type   string         `json:"type"`
-			Name   string         `json:"name"`
-			Region string         `json:"region"`
-			Parent string         `json:"parent"`
-			Inputs map[string]any `json:"inputs"`
+			URN       string         `json:"urn"`
+			Type      string         `json:"type"`
+			Name      string         `json:"name"`
+			Region    string         `json:"region"`
+			Parent    string         `json:"parent"`
+			DependsOn []string       `json:"dependsOn"`
+			Inputs    map[string]any `json:"inputs"`
 		} `json:"resources"`
 	}
 	require.NoError(t, json.Unmarshal(b, &doc))
 	assert.Equal(t, "staging", doc.Stack)
 	assert.Len(t, doc.Resources, len(inv.Resources))
 	regions := map[string]bool{}
+	urns := map[string]bool{}
+	for _, r := range doc.Resources {
+		urns[r.URN] = true
+	}
+	waits := 0
 	for _, r := range doc.Resources {
 		assert.NotEmpty(t, r.Type)
 		assert.NotEmpty(t, r.Name)
 		assert.NotEmpty(t, r.Parent)
+		assert.True(t, strings.HasSuffix(r.URN, "::"+r.Name), r.URN)
+		assert.NotNil(t, r.DependsOn, "%s: dependsOn is a list, empty when it waits for nothing", r.Name)
+		for _, d := range r.DependsOn {
+			assert.True(t, urns[d], "%s waits for %s, which the inventory holds", r.Name, d)
+		}
+		waits += len(r.DependsOn)
 		regions[r.Region] = true
 	}
+	assert.Greater(t, waits, len(doc.Resources), "the inventory records what each resource waits for")
 	for _, rc := range cfg.Regions {
 		assert.True(t, regions[rc.Name], rc.Name)
 	}

@@ -7,12 +7,22 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Addons are the EKS-managed add-ons every cluster gets.
-var Addons = []string{"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"}
+// The EKS-managed add-ons every cluster gets, in two sets. With
+// bootstrapSelfManagedAddons off the cluster starts without a network
+// plugin: NodeAddons are DaemonSets the nodes need to become Ready ("cni
+// plugin not initialized" otherwise), so the node groups wait for them.
+// PodAddons are Deployments that need nodes to become healthy, so they
+// wait for the node groups.
+var (
+	NodeAddons = []string{"vpc-cni", "kube-proxy"}
+	PodAddons  = []string{"coredns", "aws-ebs-csi-driver"}
+	// Addons are both sets.
+	Addons = append(append([]string{}, NodeAddons...), PodAddons...)
+)
 
-// newAddons installs the core add-ons; vpc-cni and the EBS CSI driver get
+// newAddons installs add-ons after deps; vpc-cni and the EBS CSI driver get
 // IRSA roles so nodes need neither permission.
-func newAddons(ctx *pulumi.Context, name string, args *Args, cluster *eks.Cluster, oidcArn, issuer pulumi.StringOutput, nodeGroups []pulumi.Resource, tags pulumi.StringMap, parent pulumi.ResourceOption) error {
+func newAddons(ctx *pulumi.Context, name string, args *Args, cluster *eks.Cluster, oidcArn, issuer pulumi.StringOutput, addons []string, deps []pulumi.Resource, tags pulumi.StringMap, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	irsa := map[string]*IRSARoleArgs{
 		"vpc-cni": {
 			Namespace: "kube-system", ServiceAccount: "aws-node",
@@ -25,7 +35,8 @@ func newAddons(ctx *pulumi.Context, name string, args *Args, cluster *eks.Cluste
 			Description:       "EBS CSI driver add-on of " + args.ClusterName,
 		},
 	}
-	for _, addon := range Addons {
+	var created []pulumi.Resource
+	for _, addon := range addons {
 		a := &eks.AddonArgs{
 			ClusterName:              cluster.Name,
 			AddonName:                pulumi.String(addon),
@@ -38,20 +49,15 @@ func newAddons(ctx *pulumi.Context, name string, args *Args, cluster *eks.Cluste
 			r.OidcIssuerURL = issuer
 			role, err := NewIRSARole(ctx, fmt.Sprintf("%s-%s", name, addon), r, parent)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			a.ServiceAccountRoleArn = role.Arn
 		}
-		addonOpts := []pulumi.ResourceOption{parent}
-		// coredns and the CSI controller are Deployments: they need nodes
-		// to become healthy. vpc-cni and kube-proxy are DaemonSets that the
-		// nodes themselves need, so they must not wait for the nodes.
-		if addon == "coredns" || addon == "aws-ebs-csi-driver" {
-			addonOpts = append(addonOpts, pulumi.DependsOn(nodeGroups))
+		created1, err := eks.NewAddon(ctx, fmt.Sprintf("%s-%s", name, addon), a, parent, pulumi.DependsOn(deps))
+		if err != nil {
+			return nil, err
 		}
-		if _, err := eks.NewAddon(ctx, fmt.Sprintf("%s-%s", name, addon), a, addonOpts...); err != nil {
-			return err
-		}
+		created = append(created, created1)
 	}
-	return nil
+	return created, nil
 }

@@ -213,11 +213,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 	}
 
-	nodeGroups, err := newNodeGroups(ctx, name, args, cluster, tags, parent)
+	nodeAddons, err := newAddons(ctx, name, args, cluster, oidc.Arn, issuer, NodeAddons, nil, tags, parent)
 	if err != nil {
 		return nil, err
 	}
-	if err := newAddons(ctx, name, args, cluster, oidc.Arn, issuer, nodeGroups, tags, parent); err != nil {
+	nodeGroups, err := newNodeGroups(ctx, name, args, cluster, nodeAddons, tags, parent)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := newAddons(ctx, name, args, cluster, oidc.Arn, issuer, PodAddons, nodeGroups, tags, parent); err != nil {
 		return nil, err
 	}
 

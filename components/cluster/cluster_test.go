@@ -129,6 +129,7 @@ func TestClusterNodeGroups(t *testing.T) {
 		assert.Equal(t, "true", lt.String("blockDeviceMappings.0.ebs.encrypted"), lt.Name)
 		assert.Equal(t, keyArn, lt.String("blockDeviceMappings.0.ebs.kmsKeyId"), lt.Name)
 		assert.Equal(t, "required", lt.String("metadataOptions.httpTokens"), "IMDSv2 only")
+		assert.EqualValues(t, 1, lt.Get("metadataOptions.httpPutResponseHopLimit"), "pods cannot reach the node role's credentials")
 	}
 	// The node role carries no CNI permission: vpc-cni has its own IRSA role.
 	nodePolicies := map[string]bool{}
@@ -139,6 +140,34 @@ func TestClusterNodeGroups(t *testing.T) {
 	}
 	assert.True(t, nodePolicies["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"])
 	assert.False(t, nodePolicies["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"])
+}
+
+// With bootstrapSelfManagedAddons off the cluster has no network plugin
+// until the vpc-cni add-on exists: nodes that join before it never become
+// Ready. The node groups wait for vpc-cni and kube-proxy; coredns and the
+// CSI controller (Deployments) wait for the nodes.
+func TestNodesWaitForTheNetworkAddons(t *testing.T) {
+	b, err := build(t, validArgs())
+	require.NoError(t, err)
+	addon := func(n string) *plan.Resource {
+		r := b.inv.Find("aws:eks/addon:Addon", "eu-west-1-"+n)
+		require.NotNil(t, r, n)
+		return r
+	}
+	for _, g := range b.inv.OfType("aws:eks/nodeGroup:NodeGroup") {
+		for _, n := range cluster.NodeAddons {
+			assert.True(t, b.inv.WaitsFor(g, addon(n)), "%s waits for %s", g.Name, n)
+		}
+		for _, n := range cluster.PodAddons {
+			assert.True(t, b.inv.WaitsFor(addon(n), g), "%s waits for %s", n, g.Name)
+			assert.False(t, b.inv.WaitsFor(g, addon(n)), "%s must not wait for %s", g.Name, n)
+		}
+	}
+	for _, n := range cluster.NodeAddons {
+		for _, g := range b.inv.OfType("aws:eks/nodeGroup:NodeGroup") {
+			assert.False(t, b.inv.WaitsFor(addon(n), g), "%s must not wait for the nodes", n)
+		}
+	}
 }
 
 func TestClusterAddonsAndIRSA(t *testing.T) {

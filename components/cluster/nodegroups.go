@@ -26,6 +26,9 @@ type NodeGroupArgs struct {
 	DiskSizeGiB int `json:"diskSizeGiB"`
 }
 
+// MetadataHopLimit keeps instance metadata on the node itself.
+const MetadataHopLimit = 1
+
 // Root volume limits of gp3.
 const (
 	MinDiskGiB = 20
@@ -63,7 +66,7 @@ func (g NodeGroupArgs) Check() []check.Problem {
 // newNodeGroups creates the node role (without the CNI policy: the vpc-cni
 // add-on gets its own IRSA role), an encrypted IMDSv2-only launch template,
 // and the system and workload groups across every private subnet.
-func newNodeGroups(ctx *pulumi.Context, name string, args *Args, cluster *eks.Cluster, tags pulumi.StringMap, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
+func newNodeGroups(ctx *pulumi.Context, name string, args *Args, cluster *eks.Cluster, nodeAddons []pulumi.Resource, tags pulumi.StringMap, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	nodeTrust, err := trust("ec2.amazonaws.com")
 	if err != nil {
 		return nil, err
@@ -101,11 +104,14 @@ func newNodeGroups(ctx *pulumi.Context, name string, args *Args, cluster *eks.Cl
 					DeleteOnTermination: pulumi.String("true"),
 				},
 			}},
-			// IMDSv2 only; hop limit 2 lets the node's own agents reach it.
+			// IMDSv2 only, and one hop: the node's own agents (kubelet,
+			// the host-network CNI) reach it, pods do not, so no pod can
+			// take the node role's credentials around IRSA. What runs in
+			// pods and needs a region or VPC gets it explicitly.
 			MetadataOptions: ec2.LaunchTemplateMetadataOptionsArgs{
 				HttpEndpoint:            pulumi.String("enabled"),
 				HttpTokens:              pulumi.String("required"),
-				HttpPutResponseHopLimit: pulumi.Int(2),
+				HttpPutResponseHopLimit: pulumi.Int(MetadataHopLimit),
 			},
 			TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{ec2.LaunchTemplateTagSpecificationArgs{
 				ResourceType: pulumi.String("instance"),
@@ -135,7 +141,7 @@ func newNodeGroups(ctx *pulumi.Context, name string, args *Args, cluster *eks.Cl
 			},
 			Labels: pulumi.StringMap{"platform/node-group": pulumi.String(g.kind)},
 			Tags:   tags,
-		}, parent, pulumi.DependsOn(attachments),
+		}, parent, pulumi.DependsOn(append(append([]pulumi.Resource{}, attachments...), nodeAddons...)),
 			// The cluster autoscaler owns the desired size after creation.
 			pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
 		if err != nil {

@@ -43,24 +43,30 @@ func (inv *Inventory) ProviderOf(r *Resource) *Resource {
 
 // jsonResource is the documented shape of one inventory entry.
 type jsonResource struct {
-	Type   string         `json:"type"`
-	Name   string         `json:"name"`
-	Region string         `json:"region"`
-	Parent string         `json:"parent"`
-	Inputs map[string]any `json:"inputs"`
+	URN       string         `json:"urn"`
+	Type      string         `json:"type"`
+	Name      string         `json:"name"`
+	Region    string         `json:"region"`
+	Parent    string         `json:"parent"`
+	DependsOn []string       `json:"dependsOn"`
+	Inputs    map[string]any `json:"inputs"`
 }
 
-// MarshalJSON writes {"stack", "resources": [{type, name, region, parent,
-// inputs}]}, with every secret replaced by "[secret]".
+// MarshalJSON writes {"stack", "resources": [{urn, type, name, region,
+// parent, dependsOn, inputs}]}, with every secret replaced by "[secret]".
 func (inv *Inventory) MarshalJSON() ([]byte, error) {
 	out := struct {
 		Stack     string         `json:"stack"`
 		Resources []jsonResource `json:"resources"`
 	}{Stack: inv.Stack, Resources: make([]jsonResource, 0, len(inv.Resources))}
 	for _, r := range inv.Resources {
+		deps := r.DependsOn
+		if deps == nil {
+			deps = []string{}
+		}
 		out.Resources = append(out.Resources, jsonResource{
-			Type: r.Type, Name: r.Name, Region: r.Region, Parent: r.Parent,
-			Inputs: Redact(r.Inputs),
+			URN: r.URN, Type: r.Type, Name: r.Name, Region: r.Region, Parent: r.Parent,
+			DependsOn: deps, Inputs: Redact(r.Inputs),
 		})
 	}
 	return json.Marshal(out)
@@ -260,6 +266,46 @@ func (r *Resource) Get(path string) any {
 func (r *Resource) String(path string) string {
 	s, _ := r.Get(path).(string)
 	return s
+}
+
+// WaitsFor reports whether r waits for other, directly or through the
+// resources it waits for. Waiting for a component is waiting for all that
+// is under it, as the engine does.
+func (inv *Inventory) WaitsFor(r, other *Resource) bool {
+	seen := map[string]bool{}
+	var walk func(urn string) bool
+	walk = func(urn string) bool {
+		if urn == other.URN {
+			return true
+		}
+		if seen[urn] {
+			return false
+		}
+		seen[urn] = true
+		cur := inv.Lookup(urn)
+		if cur == nil {
+			return false
+		}
+		for _, d := range cur.DependsOn {
+			if walk(d) {
+				return true
+			}
+		}
+		if !cur.Custom {
+			for _, c := range inv.Children(cur) {
+				if walk(c.URN) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, d := range r.DependsOn {
+		if walk(d) {
+			return true
+		}
+	}
+	return false
 }
 
 // Children returns the resources whose parent is r.

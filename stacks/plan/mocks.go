@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -28,6 +29,9 @@ type Resource struct {
 	Inputs   resource.PropertyMap
 	// Aliases are the URNs the resource declared it was known by before.
 	Aliases []string
+	// DependsOn are the URNs of the resources it waits for: explicit
+	// DependsOn options and the resources its inputs come from, sorted.
+	DependsOn []string
 }
 
 // Mocks answers the engine with realistic ids, ARNs and endpoints so that
@@ -90,9 +94,18 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	parent := ""
 	var providers map[string]string
 	var aliases []string
+	deps := map[string]bool{}
 	if rpc := args.RegisterRPC; rpc != nil {
 		parent = rpc.GetParent()
 		providers = rpc.GetProviders()
+		for _, d := range rpc.GetDependencies() {
+			deps[d] = true
+		}
+		for _, pd := range rpc.GetPropertyDependencies() {
+			for _, d := range pd.GetUrns() {
+				deps[d] = true
+			}
+		}
 		aliases = append(aliases, rpc.GetAliasURNs()...)
 		for _, a := range rpc.GetAliases() {
 			if u := a.GetUrn(); u != "" {
@@ -108,6 +121,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	r := &Resource{
 		URN: urn, Type: args.TypeToken, Name: args.Name, Parent: parent,
 		Custom: args.Custom, Provider: args.Provider, Inputs: args.Inputs, Aliases: aliases,
+		DependsOn: sortedKeys(deps),
 	}
 	isProvider := strings.HasPrefix(args.TypeToken, "pulumi:providers:")
 	switch {
@@ -287,4 +301,13 @@ func typeParts(token string) (string, string) {
 		module = module[:i]
 	}
 	return module, parts[2]
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
