@@ -11,6 +11,7 @@ import (
 
 	"github.com/example/ecommerce-platform/components/appconfig"
 	"github.com/example/ecommerce-platform/components/global"
+	"github.com/example/ecommerce-platform/stacks/plan"
 )
 
 func TestEncryptionEverywhere(t *testing.T) {
@@ -152,5 +153,15 @@ func TestCacheSlowLogIsDelivered(t *testing.T) {
 		assert.Equal(t, "slow-log", d["logType"])
 		assert.Equal(t, "cloudwatch-logs", d["destinationType"])
 		assert.Equal(t, fmt.Sprintf("/aws/elasticache/ecommerce-prod-%s/slow-log", g.Region), d["destination"])
+		// Delivery works only where a log resource policy admits it, and
+		// the group must not be created before the policy.
+		var policy *plan.Resource
+		for _, p := range inRegion(run.inv.OfType("aws:cloudwatch/logResourcePolicy:LogResourcePolicy"), g.Region) {
+			if strings.Contains(p.String("policyDocument"), fmt.Sprintf("log-group:/aws/elasticache/ecommerce-prod-%s/slow-log:", g.Region)) {
+				policy = p
+			}
+		}
+		require.NotNil(t, policy, "%s: a resource policy admits the slow-log delivery", g.Region)
+		assert.True(t, run.inv.WaitsFor(g, policy), g.Name)
 	}
 }

@@ -30,7 +30,9 @@ const TokenLength = 64
 type Args struct {
 	// DisplayName names the group and its Name tags.
 	DisplayName string
-	Settings    Settings
+	// Region and AccountID scope the slow log's delivery policy.
+	Region, AccountID string
+	Settings          Settings
 	// VpcID, SubnetIDs (the database subnets) and NodeSecurityGroupID (the
 	// only source admitted on 6379).
 	VpcID               pulumi.StringInput
@@ -65,6 +67,8 @@ func (a *Args) check() error {
 		return p.Err()
 	}
 	p.Require("DisplayName", a.DisplayName != "")
+	p.Require("Region", a.Region != "")
+	p.Require("AccountID", a.AccountID != "")
 	p.Require("VpcID", a.VpcID != nil)
 	p.Require("SubnetIDs", a.SubnetIDs != nil)
 	p.Require("NodeSecurityGroupID", a.NodeSecurityGroupID != nil)
@@ -132,6 +136,17 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		KmsKeyArn:     args.KmsKeyArn,
 		Tags:          tags,
 	}, parent)
+	// ElastiCache delivers through CloudWatch Logs' vended-log channel,
+	// which writes only where a resource policy admits it.
+	delivery, err := logs.NewDeliveryPolicy(ctx, name+"-slow-log", &logs.DeliveryPolicyArgs{
+		PolicyName:   args.DisplayName + "-elasticache-slow-log",
+		Region:       args.Region,
+		AccountID:    args.AccountID,
+		LogGroupArns: []pulumi.StringInput{slowLog.Arn},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +183,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			},
 		},
 		Tags: tags,
-	}, parent)
+	}, parent, pulumi.DependsOn([]pulumi.Resource{delivery}))
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 
 func validArgs() *cache.Args {
 	return &cache.Args{
-		DisplayName: "ecommerce-test-eu-west-1", VpcID: pulumi.String("vpc-1"),
+		DisplayName: "ecommerce-test-eu-west-1", Region: "eu-west-1", AccountID: plan.TestAccount, VpcID: pulumi.String("vpc-1"),
 		SubnetIDs: pulumi.ToStringArray([]string{"subnet-a", "subnet-b"}), NodeSecurityGroupID: pulumi.String("sg-nodes"),
 		KmsKeyArn: pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/k"), LogRetentionDays: 7,
 		Settings: cache.Settings{EngineVersion: "7.1", NodeType: "cache.t4g.small", Replicas: 1, SnapshotRetentionDays: 1,
@@ -65,6 +65,15 @@ func TestCacheEncryptedWithTokenAndSlowLog(t *testing.T) {
 	slow := inv.Find("aws:cloudwatch/logGroup:LogGroup", "eu-west-1-cache-slow-log")
 	require.NotNil(t, slow)
 	assert.Equal(t, "arn:aws:kms:eu-west-1:123456789012:key/k", slow.String("kmsKeyId"))
+	// ElastiCache can deliver the slow log only where a resource policy
+	// admits the log delivery service; the group waits for it.
+	policy := inv.Find("aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "eu-west-1-cache-slow-log")
+	require.NotNil(t, policy)
+	doc := policy.String("policyDocument")
+	assert.Contains(t, doc, `"Service":"delivery.logs.amazonaws.com"`)
+	assert.Contains(t, doc, `"Resource":["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/elasticache/ecommerce-test-eu-west-1/slow-log:log-stream:*"]`, "scoped to the slow log group")
+	assert.Contains(t, doc, `"aws:SourceAccount":"123456789012"`)
+	assert.True(t, inv.WaitsFor(g, policy), "the replication group waits for the delivery policy")
 	token := inv.Find("random:index/randomPassword:RandomPassword", "eu-west-1-cache-auth")
 	require.NotNil(t, token)
 	assert.Equal(t, "eu-west-1", token.Region, "the regional token belongs to its region")

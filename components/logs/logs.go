@@ -5,12 +5,14 @@
 package logs
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/example/ecommerce-platform/components/check"
+	"github.com/example/ecommerce-platform/components/iamdoc"
 )
 
 // RetentionDays are the retention periods CloudWatch Logs accepts; any
@@ -53,5 +55,74 @@ func NewGroup(ctx *pulumi.Context, name string, args *GroupArgs, opts ...pulumi.
 		RetentionInDays: pulumi.Int(args.RetentionDays),
 		KmsKeyId:        args.KmsKeyArn,
 		Tags:            args.Tags,
+	}, opts...)
+}
+
+// DeliveryPolicyArgs describes the resource policy that lets AWS services
+// deliver "vended" logs (ElastiCache slow logs, WAF logs, ...) into log
+// groups of this account.
+type DeliveryPolicyArgs struct {
+	// PolicyName is unique per account and region.
+	PolicyName string
+	// Region and AccountID scope the source of the deliveries.
+	Region, AccountID string
+	// LogGroupArns are the groups deliveries may write to.
+	LogGroupArns []pulumi.StringInput
+}
+
+// DeliveryPolicy is the policy document: delivery.logs.amazonaws.com may
+// create streams and put events in exactly these groups, only for this
+// account's resources in this region.
+func DeliveryPolicy(region, accountID string, groupArns []string) (string, error) {
+	streams := make([]string, len(groupArns))
+	for i, g := range groupArns {
+		streams[i] = g + ":log-stream:*"
+	}
+	return iamdoc.Document(iamdoc.Statement{
+		Sid:       "VendedLogDelivery",
+		Effect:    iamdoc.Allow,
+		Principal: iamdoc.Principal{Service: "delivery.logs.amazonaws.com"},
+		Action:    []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+		Resource:  streams,
+		Condition: map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": accountID},
+			"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:aws:logs:%s:%s:*", region, accountID)},
+		},
+	})
+}
+
+// NewDeliveryPolicy creates the resource policy. CloudWatch Logs creates
+// one on its own only when the deployer may call logs:PutResourcePolicy,
+// and then a broad one; an account holds at most 10 per region, so the
+// platform makes one per delivering component and region, scoped to its
+// groups. Deliveries configured before it exists fail: make them depend
+// on it.
+func NewDeliveryPolicy(ctx *pulumi.Context, name string, args *DeliveryPolicyArgs, opts ...pulumi.ResourceOption) (*cloudwatch.LogResourcePolicy, error) {
+	p := check.New("logs delivery policy")
+	if args == nil {
+		p.Require("DeliveryPolicyArgs", false)
+		return nil, p.Err()
+	}
+	p.Require("PolicyName", args.PolicyName != "")
+	p.Require("Region", args.Region != "")
+	p.Require("AccountID", args.AccountID != "")
+	p.Require("LogGroupArns", len(args.LogGroupArns) > 0)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	arns := make([]any, len(args.LogGroupArns))
+	for i, a := range args.LogGroupArns {
+		arns[i] = a
+	}
+	doc := pulumi.All(arns...).ApplyT(func(v []any) (string, error) {
+		groups := make([]string, len(v))
+		for i, g := range v {
+			groups[i] = g.(string)
+		}
+		return DeliveryPolicy(args.Region, args.AccountID, groups)
+	}).(pulumi.StringOutput)
+	return cloudwatch.NewLogResourcePolicy(ctx, name, &cloudwatch.LogResourcePolicyArgs{
+		PolicyName:     pulumi.String(args.PolicyName),
+		PolicyDocument: doc,
 	}, opts...)
 }

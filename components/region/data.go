@@ -131,6 +131,8 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 
 	if out.Cache, err = cache.New(ctx, name+"-cache", &cache.Args{
 		DisplayName:         args.DisplayName,
+		Region:              args.Region,
+		AccountID:           args.AccountID,
 		Settings:            d.Cache,
 		VpcID:               r.Network.VpcID,
 		SubnetIDs:           r.Network.DatabaseSubnetIDs,
