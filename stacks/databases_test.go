@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/ecommerce-platform/components/keys"
 	"github.com/example/ecommerce-platform/stacks/config"
 	"github.com/example/ecommerce-platform/stacks/plan"
 )
@@ -38,8 +39,8 @@ func TestReplicasFollowTheMasterPrimaries(t *testing.T) {
 					want := fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", master, run.cfg.AccountID, p.String("identifier"))
 					assert.Equal(t, want, db.String("replicateSourceDb"), "%s replicates its service's primary", db.Name)
 					assert.Equal(t, true, db.Get("storageEncrypted"), db.Name)
-					assert.Equal(t, run.keyArn[rc.Name], db.String("kmsKeyId"), "%s uses its own region's key", db.Name)
-					assert.Equal(t, run.keyArn[rc.Name], db.String("performanceInsightsKmsKeyId"), db.Name)
+					assert.Equal(t, run.key(rc.Name, keys.Data), db.String("kmsKeyId"), "%s uses its own region's data key", db.Name)
+					assert.Equal(t, run.key(rc.Name, keys.Data), db.String("performanceInsightsKmsKeyId"), db.Name)
 					for _, k := range []string{"password", "username", "engine", "dbName", "backupRetentionPeriod"} {
 						assert.Nil(t, db.Get(k), "replica %s sets no %s of its own", db.Name, k)
 					}
@@ -62,7 +63,7 @@ func TestDatabaseHardening(t *testing.T) {
 		assert.Equal(t, "gp3", db.String("storageType"), db.Name)
 		assert.Greater(t, db.Get("maxAllocatedStorage"), db.Get("allocatedStorage"), db.Name)
 		assert.Equal(t, true, db.Get("performanceInsightsEnabled"), db.Name)
-		assert.Equal(t, run.keyArn[db.Region], db.String("performanceInsightsKmsKeyId"), db.Name)
+		assert.Equal(t, run.key(db.Region, keys.Data), db.String("performanceInsightsKmsKeyId"), db.Name)
 		assert.Equal(t, float64(run.cfg.Database.MonitoringIntervalSeconds), db.Get("monitoringInterval"), db.Name)
 		assert.Contains(t, db.String("monitoringRoleArn"), ":role/", db.Name)
 		assert.Equal(t, []any{"postgresql"}, db.Get("enabledCloudwatchLogsExports"), db.Name)
@@ -138,7 +139,7 @@ func TestBackupCopiesInTheFirstReplicaRegion(t *testing.T) {
 	for _, c := range copies {
 		assert.Equal(t, "eu-west-1", c.Region, "the first region after the master")
 		assert.True(t, strings.HasPrefix(c.String("sourceDbInstanceArn"), fmt.Sprintf("arn:aws:rds:%s:%s:db:ecommerce-prod-%s-", prod.cfg.MasterRegion, prod.cfg.AccountID, prod.cfg.MasterRegion)), c.Name)
-		assert.Equal(t, prod.keyArn["eu-west-1"], c.String("kmsKeyId"), c.Name)
+		assert.Equal(t, prod.key("eu-west-1", keys.Data), c.String("kmsKeyId"), c.Name)
 		assert.Equal(t, float64(prod.cfg.Database.BackupRetentionDays), c.Get("retentionPeriod"), c.Name)
 	}
 	assert.Empty(t, planStack(t, "dev").inv.OfType(token), "dev has one region and no copies")

@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/ecommerce-platform/components/keys"
 	"github.com/example/ecommerce-platform/stacks"
 	"github.com/example/ecommerce-platform/stacks/config"
 	"github.com/example/ecommerce-platform/stacks/plan"
@@ -37,8 +38,9 @@ const (
 type stackRun struct {
 	inv *plan.Inventory
 	cfg *config.Config
-	// nodeSG and keyArn by region, as the components returned them.
-	nodeSG, keyArn map[string]string
+	// nodeSG by region, and the key ARNs by region and class
+	// ("us-east-1/data"), as the components returned them.
+	nodeSG, keys map[string]string
 	// services is the "services" stack output; regionData each region's
 	// "data" output.
 	services   internals.UnsafeAwaitOutputResult
@@ -79,7 +81,7 @@ func planChanged(t *testing.T, stack string, change func(cfg map[string]string))
 	if change != nil {
 		change(raw)
 	}
-	run := &stackRun{nodeSG: map[string]string{}, keyArn: map[string]string{}, access: map[string]string{},
+	run := &stackRun{nodeSG: map[string]string{}, keys: map[string]string{}, access: map[string]string{},
 		env: map[string]map[string]string{}, secretKeys: map[string][]string{},
 		regionData: map[string]internals.UnsafeAwaitOutputResult{}}
 	var mu sync.Mutex
@@ -103,7 +105,9 @@ func planChanged(t *testing.T, stack string, change func(cfg map[string]string))
 		}
 		for _, r := range p.Regions {
 			r.Cluster.NodeSecurityGroupID.ApplyT(capture(run.nodeSG, r.Name))
-			r.Key.Arn.ApplyT(capture(run.keyArn, r.Name))
+			for class, k := range map[string]*keys.Key{keys.Data: r.Keys.Data, keys.Messaging: r.Keys.Messaging, keys.Logs: r.Keys.Logs, keys.Cluster: r.Keys.Cluster} {
+				k.Arn.ApplyT(capture(run.keys, r.Name+"/"+class))
+			}
 			for svc, w := range r.Data.Services {
 				w.AccessPolicy.ApplyT(capture(run.access, r.Name+"/"+svc))
 				run.env[r.Name+"/"+svc] = w.Env
@@ -178,3 +182,6 @@ func regionOf(inv *plan.Inventory, r *plan.Resource) string {
 func setMaster(region string) func(cfg map[string]string) {
 	return func(cfg map[string]string) { cfg[config.Namespace+":masterRegion"] = region }
 }
+
+// key returns the ARN of a region's key of one class.
+func (r *stackRun) key(region, class string) string { return r.keys[region+"/"+class] }

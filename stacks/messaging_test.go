@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/ecommerce-platform/components/keys"
 	"github.com/example/ecommerce-platform/components/messaging"
 	"github.com/example/ecommerce-platform/stacks/plan"
 )
@@ -23,7 +24,7 @@ func TestEveryQueueHasADeadLetterQueueAndEncryption(t *testing.T) {
 			}
 			main := 0
 			for _, q := range run.inv.OfType(sqsQueue) {
-				assert.Equal(t, run.keyArn[q.Region], q.String("kmsMasterKeyId"), "%s is encrypted with its region's key", q.Name)
+				assert.Equal(t, run.key(q.Region, keys.Messaging), q.String("kmsMasterKeyId"), "%s is encrypted with its region's messaging key", q.Name)
 				name := q.String("name")
 				if strings.HasSuffix(name, "-dlq") {
 					assert.Equal(t, float64(messaging.DeadLetterRetentionSeconds), q.Get("messageRetentionSeconds"), "%s keeps 14 days", name)
@@ -94,7 +95,7 @@ func TestTopicsAndSubscriptions(t *testing.T) {
 			require.NoError(t, err)
 			for _, topic := range run.inv.OfType(snsTopic) {
 				assert.Equal(t, run.cfg.MasterRegion, topic.Region)
-				assert.Equal(t, run.keyArn[run.cfg.MasterRegion], topic.String("kmsMasterKeyId"), "%s is encrypted", topic.Name)
+				assert.Equal(t, run.key(run.cfg.MasterRegion, keys.Messaging), topic.String("kmsMasterKeyId"), "%s is encrypted", topic.Name)
 			}
 			policies := run.inv.OfType("aws:sns/topicPolicy:TopicPolicy")
 			require.Len(t, policies, len(topo.Publishers))

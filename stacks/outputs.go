@@ -21,7 +21,7 @@ func (p *Platform) export(ctx *pulumi.Context) {
 			"clusterName":       r.Cluster.Name,
 			"clusterEndpoint":   r.Cluster.Endpoint,
 			"oidcProviderArn":   r.Cluster.OidcProviderArn,
-			"kmsKeyArn":         r.Key.Arn,
+			"kmsKeyArns":        r.Keys.Arns,
 			"data":              RegionData(r),
 		}
 	}

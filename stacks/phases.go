@@ -53,6 +53,7 @@ func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *m
 		Region:      rc.Name,
 		Primary:     p.Master,
 		DisplayName: cfg.DisplayName(ctx.Project(), rc.Name),
+		StackName:   cfg.StackName(ctx.Project()),
 		AccountID:   cfg.AccountID,
 		Network: region.NetworkArgs{
 			VpcCidr:          rc.VpcCidr,
@@ -75,7 +76,6 @@ func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *m
 			Cache:                    cfg.Cache,
 			Queues:                   cfg.Messaging,
 			Topology:                 topology,
-			TopicPrefix:              cfg.StackName(ctx.Project()),
 			SecretRecoveryWindowDays: cfg.SecretRecoveryWindowDays(),
 			// The first region after the master keeps copies of its
 			// backups (protected environments): restoring to a point in

@@ -11,31 +11,52 @@ import (
 
 	"github.com/example/ecommerce-platform/components/appconfig"
 	"github.com/example/ecommerce-platform/components/global"
+	"github.com/example/ecommerce-platform/components/keys"
 	"github.com/example/ecommerce-platform/stacks/plan"
 )
 
+// Every store is encrypted with its own region's key of the right class.
 func TestEncryptionEverywhere(t *testing.T) {
 	for _, stack := range shipped {
 		t.Run(stack, func(t *testing.T) {
-			inv := planStack(t, stack).inv
-			keyOf := map[string]string{} // region -> key ARN
+			run := planStack(t, stack)
+			inv := run.inv
 			for _, k := range inv.OfType("aws:kms/key:Key") {
 				assert.Equal(t, true, k.Get("enableKeyRotation"), k.Name)
 			}
 			for _, c := range inv.OfType("aws:eks/cluster:Cluster") {
-				keyOf[c.Region] = c.String("encryptionConfig.provider.keyArn")
+				assert.Equal(t, run.key(c.Region, keys.Cluster), c.String("encryptionConfig.provider.keyArn"), "cluster in %s: Kubernetes secrets under its cluster key", c.Region)
 				assert.Equal(t, []any{"secrets"}, c.Get("encryptionConfig.resources"))
-				assert.True(t, strings.HasPrefix(keyOf[c.Region], fmt.Sprintf("arn:aws:kms:%s:", c.Region)), "cluster in %s uses a key of its own region", c.Region)
 			}
 			for _, g := range inv.OfType("aws:cloudwatch/logGroup:LogGroup") {
-				assert.Equal(t, keyOf[g.Region], g.String("kmsKeyId"), "log group %s is encrypted with its region's key", g.Name)
+				assert.Equal(t, run.key(g.Region, keys.Logs), g.String("kmsKeyId"), "log group %s is encrypted with its region's logs key", g.Name)
 				assert.NotNil(t, g.Get("retentionInDays"), g.Name)
 			}
 			for _, lt := range inv.OfType("aws:ec2/launchTemplate:LaunchTemplate") {
 				assert.Equal(t, "true", lt.String("blockDeviceMappings.0.ebs.encrypted"), lt.Name)
-				assert.Equal(t, keyOf[lt.Region], lt.String("blockDeviceMappings.0.ebs.kmsKeyId"), lt.Name)
+				assert.Equal(t, run.key(lt.Region, keys.Cluster), lt.String("blockDeviceMappings.0.ebs.kmsKeyId"), lt.Name)
+			}
+			for _, rc := range run.cfg.Regions {
+				for _, class := range keys.Classes {
+					assert.True(t, strings.HasPrefix(run.key(rc.Name, class), fmt.Sprintf("arn:aws:kms:%s:", rc.Name)), "%s %s key lives in its region", rc.Name, class)
+				}
 			}
 		})
+	}
+}
+
+// A key policy naming a principal that does not exist yet is refused by
+// KMS; every other resource of the region depends on the keys, so nothing
+// would be built. No key names a role, least of all a service-linked one.
+func TestKeyPoliciesNameNoRoleThatMayNotExist(t *testing.T) {
+	for _, stack := range shipped {
+		inv := planStack(t, stack).inv
+		for _, k := range inv.OfType("aws:kms/key:Key") {
+			doc := k.String("policy")
+			require.NotEmpty(t, doc, k.Name)
+			assert.NotContains(t, doc, "aws-service-role", "%s %s", stack, k.Name)
+			assert.NotContains(t, doc, ":role/", "%s %s", stack, k.Name)
+		}
 	}
 }
 
@@ -125,7 +146,7 @@ func TestCacheEncryptionAndToken(t *testing.T) {
 	for _, g := range run.inv.OfType(redisGroup) {
 		assert.Equal(t, true, g.Get("transitEncryptionEnabled"), g.Name)
 		assert.Equal(t, true, g.Get("atRestEncryptionEnabled"), g.Name)
-		assert.Equal(t, run.keyArn[g.Region], g.String("kmsKeyId"), g.Name)
+		assert.Equal(t, run.key(g.Region, keys.Data), g.String("kmsKeyId"), g.Name)
 		token := secretInput(t, g, "authToken")
 		assert.GreaterOrEqual(t, len(token), 16)
 		assert.LessOrEqual(t, len(token), 128)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/ecommerce-platform/components/appconfig"
+	"github.com/example/ecommerce-platform/components/keys"
 	"github.com/example/ecommerce-platform/stacks/config"
 )
 
@@ -60,7 +61,7 @@ func TestRuntimeSettingsPerServiceAndRegion(t *testing.T) {
 		}
 	}
 	for _, s := range run.inv.OfType("aws:secretsmanager/secret:Secret") {
-		assert.Equal(t, run.keyArn[s.Region], s.String("kmsKeyId"), "%s is encrypted with its region's key", s.Name)
+		assert.Equal(t, run.key(s.Region, keys.Data), s.String("kmsKeyId"), "%s is encrypted with its region's data key", s.Name)
 	}
 }
 
@@ -146,15 +147,16 @@ func TestServiceAccessPolicies(t *testing.T) {
 			}
 		}
 		assert.Contains(t, sids["ReadRuntimeSettings"], fmt.Sprintf(":secret:ecommerce-prod-%s/%s/runtime", region, svc))
-		assert.Equal(t, run.keyArn[region], sids["DecryptRegionalData"])
+		assert.Equal(t, run.key(region, keys.Data), sids["DecryptRuntimeSettings"])
 		if topo.IsConsumer(svc) {
 			assert.Equal(t, fmt.Sprintf("arn:aws:sqs:%s:%s:ecommerce-prod-%s-%s", region, run.cfg.AccountID, region, svc), sids["ConsumeOwnQueue"], key)
+			assert.Equal(t, run.key(region, keys.Messaging), sids["DecryptOwnQueue"], key)
 		} else {
 			assert.NotContains(t, sids, "ConsumeOwnQueue", key)
 		}
 		if topo.IsPublisher(svc) {
 			assert.Equal(t, fmt.Sprintf("arn:aws:sns:%s:%s:ecommerce-prod-%s-events", run.cfg.MasterRegion, run.cfg.AccountID, svc), sids["PublishOwnTopic"], key)
-			assert.Equal(t, run.keyArn[run.cfg.MasterRegion], sids["EncryptForTopic"], key)
+			assert.Equal(t, run.key(run.cfg.MasterRegion, keys.Messaging), sids["EncryptForTopic"], key)
 		} else {
 			assert.NotContains(t, sids, "PublishOwnTopic", key)
 		}

@@ -13,11 +13,12 @@ import (
 type Access struct {
 	// Region is the service's region; MasterRegion holds its topic.
 	Region, MasterRegion string
-	// SecretArn is its runtime secret; KeyArn the region's key that
-	// encrypts the secret and its queue.
+	// SecretArn is its runtime secret; KeyArn the region's data key that
+	// encrypts it.
 	SecretArn, KeyArn string
-	// QueueArn is set for consumers.
-	QueueArn string
+	// QueueArn is set for consumers; QueueKeyArn is the region's messaging
+	// key that encrypts the queue.
+	QueueArn, QueueKeyArn string
 	// TopicArn is set for publishers; TopicKeyArn is the master region's
 	// key that encrypts the topic.
 	TopicArn, TopicKeyArn string
@@ -33,29 +34,40 @@ func AccessPolicy(a Access) (string, error) {
 	if a.TopicArn != "" && (a.TopicKeyArn == "" || a.MasterRegion == "") {
 		return "", errors.New("appconfig: a publisher's access needs TopicKeyArn and MasterRegion")
 	}
-	via := []string{fmt.Sprintf("secretsmanager.%s.amazonaws.com", a.Region)}
-	statements := []iamdoc.Statement{{
-		Sid:      "ReadRuntimeSettings",
-		Effect:   iamdoc.Allow,
-		Action:   []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
-		Resource: a.SecretArn,
-	}}
-	if a.QueueArn != "" {
-		via = append(via, fmt.Sprintf("sqs.%s.amazonaws.com", a.Region))
-		statements = append(statements, iamdoc.Statement{
-			Sid:      "ConsumeOwnQueue",
-			Effect:   iamdoc.Allow,
-			Action:   []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
-			Resource: a.QueueArn,
-		})
+	if a.QueueArn != "" && a.QueueKeyArn == "" {
+		return "", errors.New("appconfig: a consumer's access needs QueueKeyArn")
 	}
-	statements = append(statements, iamdoc.Statement{
-		Sid:       "DecryptRegionalData",
-		Effect:    iamdoc.Allow,
-		Action:    "kms:Decrypt",
-		Resource:  a.KeyArn,
-		Condition: iamdoc.Equals("kms:ViaService", via),
-	})
+	statements := []iamdoc.Statement{
+		{
+			Sid:      "ReadRuntimeSettings",
+			Effect:   iamdoc.Allow,
+			Action:   []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
+			Resource: a.SecretArn,
+		},
+		{
+			Sid:       "DecryptRuntimeSettings",
+			Effect:    iamdoc.Allow,
+			Action:    "kms:Decrypt",
+			Resource:  a.KeyArn,
+			Condition: iamdoc.Equals("kms:ViaService", fmt.Sprintf("secretsmanager.%s.amazonaws.com", a.Region)),
+		},
+	}
+	if a.QueueArn != "" {
+		statements = append(statements,
+			iamdoc.Statement{
+				Sid:      "ConsumeOwnQueue",
+				Effect:   iamdoc.Allow,
+				Action:   []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
+				Resource: a.QueueArn,
+			},
+			iamdoc.Statement{
+				Sid:       "DecryptOwnQueue",
+				Effect:    iamdoc.Allow,
+				Action:    "kms:Decrypt",
+				Resource:  a.QueueKeyArn,
+				Condition: iamdoc.Equals("kms:ViaService", fmt.Sprintf("sqs.%s.amazonaws.com", a.Region)),
+			})
+	}
 	if a.TopicArn != "" {
 		statements = append(statements,
 			iamdoc.Statement{
@@ -77,19 +89,19 @@ func AccessPolicy(a Access) (string, error) {
 
 // accessPolicy resolves the service's ARNs and renders its policy.
 func accessPolicy(args *Args, w *Service) pulumi.StringOutput {
-	var queueArn, topicArn, topicKey pulumi.StringInput = pulumi.String(""), pulumi.String(""), pulumi.String("")
+	var queueArn, queueKey, topicArn, topicKey pulumi.StringInput = pulumi.String(""), pulumi.String(""), pulumi.String(""), pulumi.String("")
 	if w.QueueArn != nil {
-		queueArn = w.QueueArn
+		queueArn, queueKey = w.QueueArn, args.QueueKeyArn
 	}
 	if w.TopicArn != nil {
 		topicArn, topicKey = w.TopicArn, args.TopicKeyArn
 	}
 	region, master := args.Region, args.MasterRegion
-	return pulumi.All(w.SecretArn, args.KmsKeyArn, queueArn, topicArn, topicKey).ApplyT(func(v []any) (string, error) {
+	return pulumi.All(w.SecretArn, args.KmsKeyArn, queueArn, queueKey, topicArn, topicKey).ApplyT(func(v []any) (string, error) {
 		return AccessPolicy(Access{
 			Region: region, MasterRegion: master,
-			SecretArn: v[0].(string), KeyArn: v[1].(string), QueueArn: v[2].(string),
-			TopicArn: v[3].(string), TopicKeyArn: v[4].(string),
+			SecretArn: v[0].(string), KeyArn: v[1].(string), QueueArn: v[2].(string), QueueKeyArn: v[3].(string),
+			TopicArn: v[4].(string), TopicKeyArn: v[5].(string),
 		})
 	}).(pulumi.StringOutput)
 }

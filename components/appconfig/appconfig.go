@@ -50,9 +50,10 @@ type Args struct {
 	DisplayName string
 	// Region is this region; MasterRegion holds the primaries and topics.
 	Region, MasterRegion string
-	// KmsKeyArn is this region's key (secrets, queues); TopicKeyArn the
-	// master region's key that encrypts the topics.
-	KmsKeyArn, TopicKeyArn pulumi.StringInput
+	// KmsKeyArn is this region's data key (the runtime secrets);
+	// QueueKeyArn its messaging key (the queues); TopicKeyArn the master
+	// region's messaging key (the topics).
+	KmsKeyArn, QueueKeyArn, TopicKeyArn pulumi.StringInput
 	// RecoveryWindowDays before a deleted secret is gone: 0 (at once) or
 	// 7 to 30.
 	RecoveryWindowDays int
@@ -133,6 +134,9 @@ func (a *Args) check() error {
 		}
 		if (s.QueueURL == nil) != (s.QueueArn == nil) {
 			p.Add("Services."+name+".QueueArn", "QueueURL and QueueArn go together")
+		}
+		if s.QueueArn != nil && a.QueueKeyArn == nil {
+			p.Add("QueueKeyArn", "is required: %s consumes a queue encrypted with the region's messaging key", name)
 		}
 		for _, callee := range s.Calls {
 			if _, ok := a.Services[callee]; !ok {

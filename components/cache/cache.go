@@ -38,8 +38,9 @@ type Args struct {
 	VpcID               pulumi.StringInput
 	SubnetIDs           pulumi.StringArrayInput
 	NodeSecurityGroupID pulumi.StringInput
-	// KmsKeyArn encrypts the data at rest, the snapshots and the slow log.
-	KmsKeyArn pulumi.StringInput
+	// KmsKeyArn encrypts the data at rest and the snapshots (the region's
+	// data key); LogsKmsKeyArn the slow log.
+	KmsKeyArn, LogsKmsKeyArn pulumi.StringInput
 	// LogRetentionDays of the slow log in CloudWatch Logs.
 	LogRetentionDays int
 }
@@ -74,6 +75,9 @@ func (a *Args) check() error {
 	p.Require("NodeSecurityGroupID", a.NodeSecurityGroupID != nil)
 	if a.KmsKeyArn == nil {
 		p.Add("KmsKeyArn", "is required: data at rest is always encrypted")
+	}
+	if a.LogsKmsKeyArn == nil {
+		p.Add("LogsKmsKeyArn", "is required: the slow log is always encrypted")
 	}
 	if !logs.ValidRetention(a.LogRetentionDays) {
 		p.Add("LogRetentionDays", "%d is not a CloudWatch Logs retention; allowed: %v", a.LogRetentionDays, logs.RetentionDays)
@@ -133,7 +137,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	slowLog, err := logs.NewGroup(ctx, name+"-slow-log", &logs.GroupArgs{
 		Name:          pulumi.Sprintf("/aws/elasticache/%s/slow-log", args.DisplayName),
 		RetentionDays: args.LogRetentionDays,
-		KmsKeyArn:     args.KmsKeyArn,
+		KmsKeyArn:     args.LogsKmsKeyArn,
 		Tags:          tags,
 	}, parent)
 	// ElastiCache delivers through CloudWatch Logs' vended-log channel,

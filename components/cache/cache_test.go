@@ -15,7 +15,7 @@ func validArgs() *cache.Args {
 	return &cache.Args{
 		DisplayName: "ecommerce-test-eu-west-1", Region: "eu-west-1", AccountID: plan.TestAccount, VpcID: pulumi.String("vpc-1"),
 		SubnetIDs: pulumi.ToStringArray([]string{"subnet-a", "subnet-b"}), NodeSecurityGroupID: pulumi.String("sg-nodes"),
-		KmsKeyArn: pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/k"), LogRetentionDays: 7,
+		KmsKeyArn: pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/k"), LogsKmsKeyArn: pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/logs"), LogRetentionDays: 7,
 		Settings: cache.Settings{EngineVersion: "7.1", NodeType: "cache.t4g.small", Replicas: 1, SnapshotRetentionDays: 1,
 			SnapshotWindow: "02:00-03:00", MaintenanceWindow: "sun:05:00-sun:06:00"},
 	}
@@ -64,7 +64,8 @@ func TestCacheEncryptedWithTokenAndSlowLog(t *testing.T) {
 	assert.EqualValues(t, 2, g.Get("numCacheClusters"))
 	slow := inv.Find("aws:cloudwatch/logGroup:LogGroup", "eu-west-1-cache-slow-log")
 	require.NotNil(t, slow)
-	assert.Equal(t, "arn:aws:kms:eu-west-1:123456789012:key/k", slow.String("kmsKeyId"))
+	assert.Equal(t, "arn:aws:kms:eu-west-1:123456789012:key/logs", slow.String("kmsKeyId"), "the slow log under the logs key")
+	assert.Equal(t, "arn:aws:kms:eu-west-1:123456789012:key/k", g.String("kmsKeyId"), "the data under the data key")
 	// ElastiCache can deliver the slow log only where a resource policy
 	// admits the log delivery service; the group waits for it.
 	policy := inv.Find("aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "eu-west-1-cache-slow-log")

@@ -32,8 +32,9 @@ type Args struct {
 	// SubnetIDs are the private subnets, one per zone, for nodes and the
 	// control plane's network interfaces.
 	SubnetIDs pulumi.StringArrayInput
-	// KmsKeyArn encrypts Kubernetes secrets, control-plane logs and node volumes.
-	KmsKeyArn pulumi.StringInput
+	// KmsKeyArn encrypts Kubernetes secrets and node volumes (the region's
+	// cluster key); LogsKmsKeyArn the control-plane logs.
+	KmsKeyArn, LogsKmsKeyArn pulumi.StringInput
 	// PublicAccessCidrs may reach the API server from the internet; empty
 	// means the endpoint is private only.
 	PublicAccessCidrs []string
@@ -79,6 +80,9 @@ func (a *Args) check() error {
 	p.Require("SubnetIDs", a.SubnetIDs != nil)
 	if a.KmsKeyArn == nil {
 		p.Add("KmsKeyArn", "is required: secrets are always encrypted")
+	}
+	if a.LogsKmsKeyArn == nil {
+		p.Add("LogsKmsKeyArn", "is required: control-plane logs are always encrypted")
 	}
 	if !logs.ValidRetention(a.LogRetentionDays) {
 		p.Add("LogRetentionDays", "%d is not a CloudWatch Logs retention; allowed: %v", a.LogRetentionDays, logs.RetentionDays)
@@ -141,7 +145,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	logGroup, err := logs.NewGroup(ctx, name+"-control-plane", &logs.GroupArgs{
 		Name:          pulumi.Sprintf("/aws/eks/%s/cluster", args.ClusterName),
 		RetentionDays: args.LogRetentionDays,
-		KmsKeyArn:     args.KmsKeyArn,
+		KmsKeyArn:     args.LogsKmsKeyArn,
 		Tags:          tags,
 	}, parent)
 	if err != nil {

@@ -14,7 +14,10 @@ import (
 	"github.com/example/ecommerce-platform/stacks/plan"
 )
 
-const keyArn = "arn:aws:kms:eu-west-1:123456789012:key/test"
+const (
+	keyArn     = "arn:aws:kms:eu-west-1:123456789012:key/test"
+	logsKeyArn = "arn:aws:kms:eu-west-1:123456789012:key/logs"
+)
 
 func validArgs() *cluster.Args {
 	return &cluster.Args{
@@ -23,6 +26,7 @@ func validArgs() *cluster.Args {
 		Version:           "1.33",
 		SubnetIDs:         pulumi.ToStringArray([]string{"subnet-a", "subnet-b", "subnet-c"}),
 		KmsKeyArn:         pulumi.String(keyArn),
+		LogsKmsKeyArn:     pulumi.String(logsKeyArn),
 		PublicAccessCidrs: []string{"198.51.100.0/24"},
 		AdminRoleArn:      "arn:aws:iam::123456789012:role/platform-admin",
 		LogRetentionDays:  90,
@@ -77,7 +81,7 @@ func TestClusterControlPlane(t *testing.T) {
 	logs := b.inv.Find("aws:cloudwatch/logGroup:LogGroup", "eu-west-1-control-plane")
 	require.NotNil(t, logs)
 	assert.Equal(t, "/aws/eks/ecommerce-test-eu-west-1/cluster", logs.String("name"), "the name EKS writes to")
-	assert.Equal(t, keyArn, logs.String("kmsKeyId"))
+	assert.Equal(t, logsKeyArn, logs.String("kmsKeyId"), "control-plane logs under the logs key")
 	assert.EqualValues(t, 90, logs.Get("retentionInDays"))
 }
 

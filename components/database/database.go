@@ -35,8 +35,9 @@ type Args struct {
 	VpcID               pulumi.StringInput
 	SubnetIDs           pulumi.StringArrayInput
 	NodeSecurityGroupID pulumi.StringInput
-	// KmsKeyArn is this region's key: storage, Performance Insights, logs.
-	KmsKeyArn pulumi.StringInput
+	// KmsKeyArn is this region's data key: storage, Performance Insights,
+	// backup copies; LogsKmsKeyArn its logs key, for the exported logs.
+	KmsKeyArn, LogsKmsKeyArn pulumi.StringInput
 	// Sources, when set, makes every instance a read replica of the
 	// primary with this ARN, by service. Nil in the master region.
 	Sources map[string]pulumi.StringInput
@@ -107,6 +108,9 @@ func (a *Args) check() error {
 	p.Require("NodeSecurityGroupID", a.NodeSecurityGroupID != nil)
 	if a.KmsKeyArn == nil {
 		p.Add("KmsKeyArn", "is required: storage is always encrypted")
+	}
+	if a.LogsKmsKeyArn == nil {
+		p.Add("LogsKmsKeyArn", "is required: exported logs are always encrypted")
 	}
 	p.Merge("Settings", a.Settings.Check(a.Services))
 	if !logs.ValidRetention(a.Settings.LogRetentionDays) {
@@ -253,7 +257,7 @@ func newInstance(ctx *pulumi.Context, name, svc string, args *Args, deps instanc
 	logGroup, err := logs.NewGroup(ctx, name, &logs.GroupArgs{
 		Name:          pulumi.Sprintf("/aws/rds/instance/%s/postgresql", ident),
 		RetentionDays: s.LogRetentionDays,
-		KmsKeyArn:     args.KmsKeyArn,
+		KmsKeyArn:     args.LogsKmsKeyArn,
 	}, parent)
 	if err != nil {
 		return nil, err

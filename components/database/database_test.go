@@ -81,6 +81,7 @@ func dbArgs() *database.Args {
 		SubnetIDs:           pulumi.ToStringArray([]string{"subnet-a", "subnet-b"}),
 		NodeSecurityGroupID: pulumi.String("sg-nodes"),
 		KmsKeyArn:           pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/k"),
+		LogsKmsKeyArn:       pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/logs"),
 	}
 }
 

@@ -1,10 +1,23 @@
-// Package keys creates the regional KMS key that encrypts the platform's data
-// at rest in one region: logs, Kubernetes secrets, node volumes, databases,
-// caches, queues, topics and secrets.
+// Package keys creates the customer-managed KMS keys of one region, one per
+// class of data, so a key's policy admits only the AWS services that class
+// needs and a grant on one class reveals nothing of the others:
+//
+//   - data: databases (storage, Performance Insights, backup copies), the
+//     cache, the runtime secrets;
+//   - messaging: queues and topics; SNS may use it, only for this stack's
+//     topics;
+//   - logs: every CloudWatch log group; CloudWatch Logs may use it, only for
+//     this account's groups in this region;
+//   - cluster: Kubernetes secrets and node volumes; EBS may use it through
+//     EC2, for callers of this account only.
+//
+// Every key rotates yearly and keeps the account's root as administrator,
+// so IAM policies decide who uses it and nobody is ever locked out.
 package keys
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -13,24 +26,47 @@ import (
 	"github.com/example/ecommerce-platform/components/iamdoc"
 )
 
-// Args configures the regional key.
+// Classes of data, one key each.
+const (
+	Data      = "data"
+	Messaging = "messaging"
+	Logs      = "logs"
+	Cluster   = "cluster"
+)
+
+// Classes lists them in creation order.
+var Classes = []string{Data, Messaging, Logs, Cluster}
+
+// Args configures the keys of one region.
 type Args struct {
-	// AccountID owns the key; its root principal administers it through IAM.
+	// AccountID owns the keys; its root principal administers them.
 	AccountID string
-	// Region is where the key lives; services of that region may use it.
+	// Region is where the keys live.
 	Region string
-	// Alias is the key alias without the "alias/" prefix.
+	// Alias prefixes the key aliases ("alias/<Alias>-<class>").
 	Alias string
+	// TopicPrefix is the name prefix of the stack's SNS topics (e.g.
+	// "ecommerce-prod"): SNS may use the messaging key only on their
+	// behalf, to deliver to this region's encrypted queues.
+	TopicPrefix string
 }
 
-// Key is a customer-managed, rotating KMS key for one region.
+// Key is one customer-managed key.
 type Key struct {
+	// Arn is the key ARN, for encryption settings that take an ARN.
+	Arn pulumi.StringOutput
+	// KeyID is the key id.
+	KeyID pulumi.StringOutput
+}
+
+// Keys are the region's keys, one per class.
+type Keys struct {
 	pulumi.ResourceState
 
-	// Arn is the key ARN, for encryption settings that take an ARN.
-	Arn pulumi.StringOutput `pulumi:"arn"`
-	// KeyID is the key id.
-	KeyID pulumi.StringOutput `pulumi:"keyId"`
+	// Data, Messaging, Logs and Cluster are the keys of each class.
+	Data, Messaging, Logs, Cluster *Key
+	// Arns are the key ARNs by class.
+	Arns pulumi.StringMapOutput `pulumi:"arns"`
 }
 
 func (a *Args) check() error {
@@ -42,26 +78,41 @@ func (a *Args) check() error {
 	p.Require("AccountID", a.AccountID != "")
 	p.Require("Region", a.Region != "")
 	p.Require("Alias", a.Alias != "")
+	p.Require("TopicPrefix", a.TopicPrefix != "")
 	return p.Err()
 }
 
-// Policy returns the key policy. The account root keeps administration (so
-// IAM policies decide who uses the key and nobody is locked out); AWS
-// services that encrypt on their own behalf, without an IAM identity of
-// ours, are named explicitly: CloudWatch Logs for this account's log groups,
-// the Auto Scaling service-linked role for EBS volumes of node groups, and
-// SNS for delivering to encrypted queues.
-func Policy(accountID, region string) (string, error) {
-	root := fmt.Sprintf("arn:aws:iam::%s:root", accountID)
-	return iamdoc.Document(
-		iamdoc.Statement{
-			Sid:       "AccountAdministers",
+// Policy returns the key policy of one class. No statement names a
+// principal that may not exist yet (KMS refuses a policy with an unknown
+// principal): services are admitted by service principal or through
+// kms:ViaService and kms:CallerAccount, never by a service-linked role that
+// appears only after the account first uses the service.
+func Policy(class, accountID, region, topicPrefix string) (string, error) {
+	statements := []iamdoc.Statement{{
+		Sid:       "AccountAdministers",
+		Effect:    iamdoc.Allow,
+		Principal: iamdoc.Principal{AWS: fmt.Sprintf("arn:aws:iam::%s:root", accountID)},
+		Action:    "kms:*",
+		Resource:  "*",
+	}}
+	switch class {
+	case Data:
+		// RDS, ElastiCache, Secrets Manager and AWS Backup use the key with
+		// the identity that configures them (through grants): IAM decides.
+	case Messaging:
+		statements = append(statements, iamdoc.Statement{
+			Sid:       "SNSDeliversToEncryptedQueues",
 			Effect:    iamdoc.Allow,
-			Principal: iamdoc.Principal{AWS: root},
-			Action:    "kms:*",
+			Principal: iamdoc.Principal{Service: "sns.amazonaws.com"},
+			Action:    []string{"kms:GenerateDataKey*", "kms:Decrypt"},
 			Resource:  "*",
-		},
-		iamdoc.Statement{
+			Condition: map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": accountID},
+				"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:aws:sns:*:%s:%s-*", accountID, topicPrefix)},
+			},
+		})
+	case Logs:
+		statements = append(statements, iamdoc.Statement{
 			Sid:       "CloudWatchLogsEncrypts",
 			Effect:    iamdoc.Allow,
 			Principal: iamdoc.Principal{Service: fmt.Sprintf("logs.%s.amazonaws.com", region)},
@@ -70,57 +121,96 @@ func Policy(accountID, region string) (string, error) {
 			Condition: map[string]any{"ArnLike": map[string]any{
 				"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:aws:logs:%s:%s:*", region, accountID),
 			}},
-		},
-		iamdoc.Statement{
-			Sid:    "AutoScalingEncryptsNodeVolumes",
-			Effect: iamdoc.Allow,
-			Principal: iamdoc.Principal{AWS: fmt.Sprintf(
-				"arn:aws:iam::%s:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling", accountID)},
-			Action:   []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"},
-			Resource: "*",
-		},
-		iamdoc.Statement{
-			Sid:       "SNSDeliversToEncryptedQueues",
-			Effect:    iamdoc.Allow,
-			Principal: iamdoc.Principal{Service: "sns.amazonaws.com"},
-			Action:    []string{"kms:GenerateDataKey*", "kms:Decrypt"},
-			Resource:  "*",
-			Condition: iamdoc.Equals("aws:SourceAccount", accountID),
-		},
-	)
+		})
+	case Cluster:
+		// Managed node groups launch through the Auto Scaling
+		// service-linked role, which exists only after the account's first
+		// Auto Scaling group; admitting whoever calls through EC2 in this
+		// account covers it without naming it.
+		via := map[string]any{"kms:CallerAccount": accountID, "kms:ViaService": fmt.Sprintf("ec2.%s.amazonaws.com", region)}
+		statements = append(statements,
+			iamdoc.Statement{
+				Sid:       "EBSEncryptsNodeVolumes",
+				Effect:    iamdoc.Allow,
+				Principal: iamdoc.Principal{AWS: "*"},
+				Action:    []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"},
+				Resource:  "*",
+				Condition: map[string]any{"StringEquals": via},
+			},
+			iamdoc.Statement{
+				Sid:       "EBSGrantsForAttachedVolumes",
+				Effect:    iamdoc.Allow,
+				Principal: iamdoc.Principal{AWS: "*"},
+				Action:    "kms:CreateGrant",
+				Resource:  "*",
+				Condition: map[string]any{
+					"StringEquals": via,
+					"Bool":         map[string]any{"kms:GrantIsForAWSResource": "true"},
+				},
+			})
+	default:
+		return "", fmt.Errorf("keys: unknown class %q; allowed: %v", class, Classes)
+	}
+	return iamdoc.Document(statements...)
 }
 
-// New creates the key and its alias.
-func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Key, error) {
+// New creates one key and alias per class.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Keys, error) {
 	if err := args.check(); err != nil {
 		return nil, err
 	}
-	policy, err := Policy(args.AccountID, args.Region)
-	if err != nil {
-		return nil, err
+	policies := map[string]string{}
+	for _, class := range Classes {
+		doc, err := Policy(class, args.AccountID, args.Region, args.TopicPrefix)
+		if err != nil {
+			return nil, err
+		}
+		policies[class] = doc
 	}
-	k := &Key{}
-	if err := ctx.RegisterComponentResource("ecommerce:keys:RegionalKey", name, k, opts...); err != nil {
+	k := &Keys{}
+	// Before keys were split by class, one key per region was the
+	// component "RegionalKey" and its key was named after the region; the
+	// aliases keep that key as the data key, whose databases and caches
+	// could not change keys without being replaced.
+	opts = append(opts, pulumi.Aliases([]pulumi.Alias{{Type: pulumi.String("ecommerce:keys:RegionalKey")}}))
+	if err := ctx.RegisterComponentResource("ecommerce:keys:RegionalKeys", name, k, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(k)
-	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
-		Description:          pulumi.Sprintf("Platform data key for %s", args.Region),
-		EnableKeyRotation:    pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(30),
-		Policy:               pulumi.String(policy),
-		Tags:                 pulumi.StringMap{"Name": pulumi.String(args.Alias)},
-	}, parent)
-	if err != nil {
-		return nil, err
+	arns := pulumi.StringMap{}
+	made := map[string]*Key{}
+	for _, class := range Classes {
+		keyOpts := []pulumi.ResourceOption{parent}
+		if class == Data {
+			// The old URN: this component's, under its old type, then the
+			// key under the region's name.
+			old := k.URN().ApplyT(func(u pulumi.URN) pulumi.URN {
+				parentChain := strings.Replace(string(u), "ecommerce:keys:RegionalKeys::", "ecommerce:keys:RegionalKey::", 1)
+				stem, _, _ := strings.Cut(parentChain, "::"+name)
+				return pulumi.URN(stem + "$aws:kms/key:Key::" + name)
+			}).(pulumi.URNOutput)
+			keyOpts = append(keyOpts, pulumi.Aliases([]pulumi.Alias{{URN: old}}))
+		}
+		key, err := kms.NewKey(ctx, name+"-"+class, &kms.KeyArgs{
+			Description:          pulumi.Sprintf("Platform %s key for %s", class, args.Region),
+			EnableKeyRotation:    pulumi.Bool(true),
+			DeletionWindowInDays: pulumi.Int(30),
+			Policy:               pulumi.String(policies[class]),
+			Tags:                 pulumi.StringMap{"Name": pulumi.Sprintf("%s-%s", args.Alias, class), "class": pulumi.String(class)},
+		}, keyOpts...)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := kms.NewAlias(ctx, name+"-"+class, &kms.AliasArgs{
+			Name:        pulumi.Sprintf("alias/%s-%s", args.Alias, class),
+			TargetKeyId: key.KeyId,
+		}, parent); err != nil {
+			return nil, err
+		}
+		made[class] = &Key{Arn: key.Arn, KeyID: key.KeyId}
+		arns[class] = key.Arn
 	}
-	if _, err := kms.NewAlias(ctx, name, &kms.AliasArgs{
-		Name:        pulumi.String("alias/" + args.Alias),
-		TargetKeyId: key.KeyId,
-	}, parent); err != nil {
-		return nil, err
-	}
-	k.Arn = key.Arn
-	k.KeyID = key.KeyId
-	return k, ctx.RegisterResourceOutputs(k, pulumi.Map{"arn": key.Arn, "keyId": key.KeyId})
+	k.Data, k.Messaging, k.Logs, k.Cluster = made[Data], made[Messaging], made[Logs], made[Cluster]
+	k.Arns = arns.ToStringMapOutput()
+	return k, ctx.RegisterResourceOutputs(k, pulumi.Map{"arns": k.Arns})
 }

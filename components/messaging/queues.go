@@ -70,7 +70,8 @@ type QueuesArgs struct {
 	// TopicArns are the master region's topics by publisher; each queue's
 	// policy admits exactly the topics it subscribes to.
 	TopicArns map[string]pulumi.StringOutput
-	// KmsKeyArn is this region's key; its policy lets SNS use it.
+	// KmsKeyArn is this region's messaging key; its policy lets SNS use it
+	// for the stack's topics.
 	KmsKeyArn pulumi.StringInput
 }
 

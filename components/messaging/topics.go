@@ -20,7 +20,8 @@ type TopicsArgs struct {
 	// NamePrefix names the topics, e.g. "ecommerce-prod".
 	NamePrefix string
 	Topology   *Topology
-	// KmsKeyArn encrypts messages at rest.
+	// KmsKeyArn encrypts messages at rest (the master region's messaging
+	// key).
 	KmsKeyArn pulumi.StringInput
 	// AccountID is the only account whose identities (through their IAM
 	// policies) may use the topics.

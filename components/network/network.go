@@ -43,7 +43,7 @@ type Args struct {
 	NatGateways string
 	// ClusterName tags the subnets for the AWS Load Balancer Controller.
 	ClusterName string
-	// KmsKeyArn encrypts the flow-log group.
+	// KmsKeyArn encrypts the flow-log group (the region's logs key).
 	KmsKeyArn pulumi.StringInput
 	// LogRetentionDays is the flow-log retention.
 	LogRetentionDays int

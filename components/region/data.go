@@ -27,8 +27,6 @@ type DataArgs struct {
 	Queues   messaging.QueueSettings
 	// Topology is the event map's topics, queues and routes.
 	Topology *messaging.Topology
-	// TopicPrefix names the topics, e.g. "ecommerce-prod" (master only).
-	TopicPrefix string
 	// SecretRecoveryWindowDays applies to the runtime secrets.
 	SecretRecoveryWindowDays int
 	// BackupCopies makes this (non-master) region hold copies of the
@@ -74,7 +72,6 @@ func (d *DataArgs) check(primary *Region, p *check.Problems) {
 		p.Add("Data.SigningSeed", "is required: %s signs tokens with it", d.TokenIssuer)
 	}
 	if primary == nil {
-		p.Require("Data.TopicPrefix", d.TopicPrefix != "")
 		if d.BackupCopies {
 			p.Add("Data.BackupCopies", "backup copies go to a region other than the master")
 		}
@@ -108,7 +105,8 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 		VpcID:               r.Network.VpcID,
 		SubnetIDs:           r.Network.DatabaseSubnetIDs,
 		NodeSecurityGroupID: r.Cluster.NodeSecurityGroupID,
-		KmsKeyArn:           r.Key.Arn,
+		KmsKeyArn:           r.Keys.Data.Arn,
+		LogsKmsKeyArn:       r.Keys.Logs.Arn,
 	}
 	// primary is the master region's data: this region's own in the master.
 	primary := out
@@ -137,7 +135,8 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 		VpcID:               r.Network.VpcID,
 		SubnetIDs:           r.Network.DatabaseSubnetIDs,
 		NodeSecurityGroupID: r.Cluster.NodeSecurityGroupID,
-		KmsKeyArn:           r.Key.Arn,
+		KmsKeyArn:           r.Keys.Data.Arn,
+		LogsKmsKeyArn:       r.Keys.Logs.Arn,
 		LogRetentionDays:    args.Network.LogRetentionDays,
 	}, parent); err != nil {
 		return nil, err
@@ -145,9 +144,9 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 
 	if r.Master {
 		if out.Topics, err = messaging.NewTopics(ctx, name+"-topics", &messaging.TopicsArgs{
-			NamePrefix: d.TopicPrefix,
+			NamePrefix: args.StackName,
 			Topology:   d.Topology,
-			KmsKeyArn:  r.Key.Arn,
+			KmsKeyArn:  r.Keys.Messaging.Arn,
 			AccountID:  args.AccountID,
 		}, parent); err != nil {
 			return nil, err
@@ -158,14 +157,14 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 		Topology:    d.Topology,
 		Settings:    d.Queues,
 		TopicArns:   primary.Topics.ByPublisher,
-		KmsKeyArn:   r.Key.Arn,
+		KmsKeyArn:   r.Keys.Messaging.Arn,
 	}, parent); err != nil {
 		return nil, err
 	}
 
-	masterKey := r.Key.Arn
+	topicKey := r.Keys.Messaging.Arn
 	if !r.Master {
-		masterKey = args.Primary.Key.Arn
+		topicKey = args.Primary.Keys.Messaging.Arn
 	}
 	inputs := map[string]appconfig.Inputs{}
 	for _, svc := range d.Services {
@@ -175,8 +174,9 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 		DisplayName:        args.DisplayName,
 		Region:             args.Region,
 		MasterRegion:       r.MasterRegion,
-		KmsKeyArn:          r.Key.Arn,
-		TopicKeyArn:        masterKey,
+		KmsKeyArn:          r.Keys.Data.Arn,
+		QueueKeyArn:        r.Keys.Messaging.Arn,
+		TopicKeyArn:        topicKey,
 		RecoveryWindowDays: d.SecretRecoveryWindowDays,
 		OidcProviderArn:    r.Cluster.OidcProviderArn,
 		OidcIssuerURL:      r.Cluster.OidcIssuerURL,

@@ -25,9 +25,12 @@ type Args struct {
 	Primary *Region
 	// DisplayName prefixes names and Name tags, e.g. "ecommerce-prod-us-east-1".
 	DisplayName string
-	AccountID   string
-	Network     NetworkArgs
-	Cluster     ClusterArgs
+	// StackName prefixes what is named for the stack rather than the
+	// region, e.g. "ecommerce-prod": the topics.
+	StackName string
+	AccountID string
+	Network   NetworkArgs
+	Cluster   ClusterArgs
 	// Data adds databases, cache, queues and the per-service wiring
 	// (topics too in the master region); nil builds none of them.
 	Data *DataArgs
@@ -60,9 +63,10 @@ type Region struct {
 	Master bool
 	// MasterRegion names the master region (Name when Master).
 	MasterRegion string
-	Key          *keys.Key
-	Network      *network.Network
-	Cluster      *cluster.Cluster
+	// Keys are the region's KMS keys, one per class of data.
+	Keys    *keys.Keys
+	Network *network.Network
+	Cluster *cluster.Cluster
 	// Data is the region's data layer and per-service wiring; nil when
 	// Args.Data was nil.
 	Data *Data
@@ -76,6 +80,7 @@ func (a *Args) check() error {
 	}
 	p.Require("Region", a.Region != "")
 	p.Require("DisplayName", a.DisplayName != "")
+	p.Require("StackName", a.StackName != "")
 	p.Require("AccountID", a.AccountID != "")
 	if a.Primary != nil && !a.Primary.Master {
 		p.Add("Primary", "region %s is not the master region", a.Primary.Name)
@@ -102,9 +107,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	parent := pulumi.Parent(r)
 
 	key, err := keys.New(ctx, name, &keys.Args{
-		AccountID: args.AccountID,
-		Region:    args.Region,
-		Alias:     args.DisplayName,
+		AccountID:   args.AccountID,
+		Region:      args.Region,
+		Alias:       args.DisplayName,
+		TopicPrefix: args.StackName,
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -117,7 +123,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Zones:            args.Network.Zones,
 		NatGateways:      args.Network.NatGateways,
 		ClusterName:      args.DisplayName,
-		KmsKeyArn:        key.Arn,
+		KmsKeyArn:        key.Logs.Arn,
 		LogRetentionDays: args.Network.LogRetentionDays,
 	}, parent)
 	if err != nil {
@@ -128,7 +134,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Region:            args.Region,
 		Version:           args.Cluster.Version,
 		SubnetIDs:         net.PrivateSubnetIDs,
-		KmsKeyArn:         key.Arn,
+		KmsKeyArn:         key.Cluster.Arn,
+		LogsKmsKeyArn:     key.Logs.Arn,
 		PublicAccessCidrs: args.Cluster.PublicAccessCidrs,
 		AdminRoleArn:      args.Cluster.AdminRoleArn,
 		LogRetentionDays:  args.Network.LogRetentionDays,
@@ -138,7 +145,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
-	r.Key, r.Network, r.Cluster = key, net, cl
+	r.Keys, r.Network, r.Cluster = key, net, cl
 
 	outputs := pulumi.Map{
 		"vpcId":       net.VpcID,

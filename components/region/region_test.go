@@ -27,7 +27,7 @@ func TestRegionChecksArgsFirst(t *testing.T) {
 		"data without the stack's secrets": {&region.Args{
 			Region: "us-east-1", DisplayName: "x", AccountID: plan.TestAccount,
 			Data: &region.DataArgs{Services: []string{"auth"}, TokenIssuer: "auth", Topology: &messaging.Topology{}},
-		}, []string{"Data.DatabasePasswords.auth", "Data.SigningSeed", "Data.TopicPrefix"}},
+		}, []string{"StackName", "Data.DatabasePasswords.auth", "Data.SigningSeed"}},
 		"a replica region without a master data layer": {&region.Args{
 			Region: "eu-west-1", DisplayName: "x", AccountID: plan.TestAccount, Primary: &region.Region{Name: "us-east-1", Master: true},
 			Data: &region.DataArgs{Services: []string{"user"}, Topology: &messaging.Topology{},
