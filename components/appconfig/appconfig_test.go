@@ -58,7 +58,7 @@ func validArgs() *appconfig.Args {
 	return &appconfig.Args{
 		DisplayName: "ecommerce-test-eu-west-1", Region: "eu-west-1", MasterRegion: "us-east-1",
 		KmsKeyArn: pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/local"), QueueKeyArn: pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/local-messaging"),
-		TopicKeyArn: pulumi.String("arn:aws:kms:us-east-1:123456789012:key/master"),
+		TopicKeyArn:     pulumi.String("arn:aws:kms:us-east-1:123456789012:key/master"),
 		OidcProviderArn: pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/X"),
 		OidcIssuerURL:   pulumi.String("https://oidc.eks.eu-west-1.amazonaws.com/id/X"),
 		TokenIssuer:     "auth",
