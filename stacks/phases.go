@@ -64,6 +64,7 @@ func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *m
 		Cluster: region.ClusterArgs{
 			Version:           cfg.Cluster.KubernetesVersion,
 			PublicAccessCidrs: cfg.Cluster.PublicAccessCidrs,
+			DeployerArn:       cfg.Cluster.DeployerArn,
 			AdminRoleArn:      cfg.Cluster.AdminRoleArn,
 			SystemNodes:       cfg.Cluster.SystemNodes,
 			WorkloadNodes:     cfg.Cluster.WorkloadNodes,

@@ -211,3 +211,23 @@ func TestInvalidConfigCreatesNothing(t *testing.T) {
 	assert.Contains(t, err.Error(), "ecommerce:masterRegion")
 	assert.Empty(t, inv.Resources, "no resource may be registered before validation passes")
 }
+
+// Every cluster grants access by explicit entries only, one per principal
+// (EKS refuses a second entry for a principal with ResourceInUseException),
+// and the deployer, as whom the Kubernetes provider deploys, has one.
+func TestClusterAccessIsExplicit(t *testing.T) {
+	for _, stack := range shipped {
+		run := planStack(t, stack)
+		for _, c := range run.inv.OfType("aws:eks/cluster:Cluster") {
+			assert.Equal(t, false, c.Get("accessConfig.bootstrapClusterCreatorAdminPermissions"), "%s %s", stack, c.Name)
+			principals := map[string]int{}
+			for _, e := range inRegion(run.inv.OfType("aws:eks/accessEntry:AccessEntry"), c.Region) {
+				principals[e.String("principalArn")]++
+			}
+			for p, n := range principals {
+				assert.Equal(t, 1, n, "%s %s: %s has one entry", stack, c.Region, p)
+			}
+			assert.Contains(t, principals, run.cfg.Cluster.DeployerArn, "%s %s: the deployer has an entry", stack, c.Region)
+		}
+	}
+}

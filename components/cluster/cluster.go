@@ -6,6 +6,7 @@ package cluster
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -38,7 +39,12 @@ type Args struct {
 	// PublicAccessCidrs may reach the API server from the internet; empty
 	// means the endpoint is private only.
 	PublicAccessCidrs []string
-	// AdminRoleArn, when set, gets cluster-admin through an access entry.
+	// DeployerArn is the IAM role (or user) that runs `pulumi up`: the
+	// Kubernetes provider deploys as it. It gets cluster-admin through an
+	// explicit access entry, since EKS grants the creator nothing here.
+	DeployerArn string
+	// AdminRoleArn, when set and not the deployer, gets cluster-admin
+	// through an access entry of its own.
 	AdminRoleArn string
 	// LogRetentionDays is the control-plane log retention.
 	LogRetentionDays int
@@ -77,6 +83,12 @@ func (a *Args) check() error {
 	p.Require("ClusterName", a.ClusterName != "")
 	p.Require("Region", a.Region != "")
 	p.Require("Version", a.Version != "")
+	if !principalPattern.MatchString(a.DeployerArn) {
+		p.Add("DeployerArn", "%q is not an IAM role or user ARN; the Kubernetes provider deploys as it, so it needs an access entry", a.DeployerArn)
+	}
+	if a.AdminRoleArn != "" && !principalPattern.MatchString(a.AdminRoleArn) {
+		p.Add("AdminRoleArn", "%q is not an IAM role ARN", a.AdminRoleArn)
+	}
 	p.Require("SubnetIDs", a.SubnetIDs != nil)
 	if a.KmsKeyArn == nil {
 		p.Add("KmsKeyArn", "is required: secrets are always encrypted")
@@ -90,6 +102,26 @@ func (a *Args) check() error {
 	p.Merge("SystemNodes", a.SystemNodes.Check())
 	p.Merge("WorkloadNodes", a.WorkloadNodes.Check())
 	return p.Err()
+}
+
+var principalPattern = regexp.MustCompile(`^arn:aws:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+
+// AdminEntry is one explicit cluster-admin access entry.
+type AdminEntry struct {
+	// Purpose names the entry ("deployer", "admin").
+	Purpose      string
+	PrincipalArn string
+}
+
+// AdminEntries are the cluster-admin entries: the deployer's, and the
+// admin role's unless it is the deployer (one principal, one entry: EKS
+// refuses a second).
+func AdminEntries(deployer, admin string) []AdminEntry {
+	out := []AdminEntry{{Purpose: "deployer", PrincipalArn: deployer}}
+	if admin != "" && admin != deployer {
+		out = append(out, AdminEntry{Purpose: "admin", PrincipalArn: admin})
+	}
+	return out
 }
 
 // trust is the trust policy of a role an AWS service assumes for the
@@ -175,9 +207,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		AccessConfig: eks.ClusterAccessConfigArgs{
 			// Access entries only: the aws-auth ConfigMap is not consulted.
 			AuthenticationMode: pulumi.String("API"),
-			// The identity running `pulumi up` deploys the workloads through
-			// the Kubernetes provider below, so it keeps admin access.
-			BootstrapClusterCreatorAdminPermissions: pulumi.Bool(true),
+			// Explicit entries only, the deployer's included. With the
+			// bootstrap on, EKS makes the creator's entry itself, and an
+			// entry of ours for the same principal fails with
+			// ResourceInUseException; turning it off later replaces the
+			// cluster, so it is decided before the first deploy.
+			BootstrapClusterCreatorAdminPermissions: pulumi.Bool(false),
 		},
 		// Add-ons are managed below, with their own IAM roles.
 		BootstrapSelfManagedAddons: pulumi.Bool(false),
@@ -197,24 +232,27 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 
-	if args.AdminRoleArn != "" {
-		entry, err := eks.NewAccessEntry(ctx, name+"-admin", &eks.AccessEntryArgs{
+	var access []pulumi.Resource
+	for _, a := range AdminEntries(args.DeployerArn, args.AdminRoleArn) {
+		entry, err := eks.NewAccessEntry(ctx, name+"-"+a.Purpose, &eks.AccessEntryArgs{
 			ClusterName:  cluster.Name,
-			PrincipalArn: pulumi.String(args.AdminRoleArn),
+			PrincipalArn: pulumi.String(a.PrincipalArn),
 			Type:         pulumi.String("STANDARD"),
 			Tags:         tags,
 		}, parent)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := eks.NewAccessPolicyAssociation(ctx, name+"-admin", &eks.AccessPolicyAssociationArgs{
+		assoc, err := eks.NewAccessPolicyAssociation(ctx, name+"-"+a.Purpose, &eks.AccessPolicyAssociationArgs{
 			ClusterName:  cluster.Name,
 			PrincipalArn: entry.PrincipalArn,
 			PolicyArn:    pulumi.String("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"),
 			AccessScope:  eks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
-		}, parent); err != nil {
+		}, parent)
+		if err != nil {
 			return nil, err
 		}
+		access = append(access, assoc)
 	}
 
 	nodeAddons, err := newAddons(ctx, name, args, cluster, oidc.Arn, issuer, NodeAddons, nil, tags, parent)
@@ -236,7 +274,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	provider, err := kubernetes.NewProvider(ctx, name, &kubernetes.ProviderArgs{
 		Kubeconfig:            kubeconfig,
 		EnableServerSideApply: pulumi.Bool(true),
-	}, parent, pulumi.DependsOn(nodeGroups))
+	}, parent, pulumi.DependsOn(append(append([]pulumi.Resource{}, nodeGroups...), access...)))
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,7 @@ func validArgs() *cluster.Args {
 		KmsKeyArn:         pulumi.String(keyArn),
 		LogsKmsKeyArn:     pulumi.String(logsKeyArn),
 		PublicAccessCidrs: []string{"198.51.100.0/24"},
+		DeployerArn:       "arn:aws:iam::123456789012:role/platform-deployer",
 		AdminRoleArn:      "arn:aws:iam::123456789012:role/platform-admin",
 		LogRetentionDays:  90,
 		SystemNodes:       cluster.NodeGroupArgs{InstanceTypes: []string{"m6i.large"}, MinSize: 2, DesiredSize: 2, MaxSize: 4, DiskSizeGiB: 50},
@@ -95,22 +96,46 @@ func TestClusterPrivateOnlyWithoutCidrs(t *testing.T) {
 	assert.Equal(t, true, c.Get("vpcConfig.endpointPrivateAccess"))
 }
 
-func TestClusterAccessEntry(t *testing.T) {
+// Explicit access entries only: EKS gives the creator nothing, the deployer
+// (as whom the Kubernetes provider deploys) and the admin role get
+// cluster-admin, one entry per principal.
+func TestClusterAccessEntries(t *testing.T) {
 	b, err := build(t, validArgs())
 	require.NoError(t, err)
-	entry := b.inv.Find("aws:eks/accessEntry:AccessEntry", "eu-west-1-admin")
-	require.NotNil(t, entry)
-	assert.Equal(t, "arn:aws:iam::123456789012:role/platform-admin", entry.String("principalArn"))
-	assoc := b.inv.Find("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "eu-west-1-admin")
-	require.NotNil(t, assoc)
-	assert.Equal(t, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", assoc.String("policyArn"))
+	c := b.inv.Find("aws:eks/cluster:Cluster", "eu-west-1")
+	assert.Equal(t, false, c.Get("accessConfig.bootstrapClusterCreatorAdminPermissions"),
+		"with the bootstrap on, EKS makes the creator's entry itself and ours for the same principal fails")
+	assert.Equal(t, "API", c.Get("accessConfig.authenticationMode"))
+	principals := map[string]string{}
+	for _, e := range b.inv.OfType("aws:eks/accessEntry:AccessEntry") {
+		principals[e.Name] = e.String("principalArn")
+		assoc := b.inv.Find("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", e.Name)
+		require.NotNil(t, assoc, e.Name)
+		assert.Equal(t, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", assoc.String("policyArn"))
+	}
+	assert.Equal(t, map[string]string{
+		"eu-west-1-deployer": "arn:aws:iam::123456789012:role/platform-deployer",
+		"eu-west-1-admin":    "arn:aws:iam::123456789012:role/platform-admin",
+	}, principals)
+	provider := b.inv.Find("pulumi:providers:kubernetes", "eu-west-1")
+	require.NotNil(t, provider)
+	assert.True(t, b.inv.WaitsFor(provider, b.inv.Find("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "eu-west-1-deployer")),
+		"nothing deploys into the cluster before the deployer may")
 	assert.Empty(t, b.inv.OfType("kubernetes:core/v1:ConfigMap"), "no aws-auth ConfigMap")
 
+	// The deployer is the admin: one entry, not two for one principal.
 	args := validArgs()
-	args.AdminRoleArn = ""
+	args.DeployerArn = args.AdminRoleArn
 	b, err = build(t, args)
 	require.NoError(t, err)
-	assert.Empty(t, b.inv.OfType("aws:eks/accessEntry:AccessEntry"))
+	entries := b.inv.OfType("aws:eks/accessEntry:AccessEntry")
+	require.Len(t, entries, 1)
+	assert.Equal(t, "eu-west-1-deployer", entries[0].Name)
+
+	args = validArgs()
+	args.DeployerArn = ""
+	_, err = build(t, args)
+	assert.ErrorContains(t, err, "DeployerArn:")
 }
 
 func TestClusterNodeGroups(t *testing.T) {

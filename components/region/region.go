@@ -48,6 +48,7 @@ type NetworkArgs struct {
 type ClusterArgs struct {
 	Version           string
 	PublicAccessCidrs []string
+	DeployerArn       string
 	AdminRoleArn      string
 	SystemNodes       cluster.NodeGroupArgs
 	WorkloadNodes     cluster.NodeGroupArgs
@@ -137,6 +138,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		KmsKeyArn:         key.Cluster.Arn,
 		LogsKmsKeyArn:     key.Logs.Arn,
 		PublicAccessCidrs: args.Cluster.PublicAccessCidrs,
+		DeployerArn:       args.Cluster.DeployerArn,
 		AdminRoleArn:      args.Cluster.AdminRoleArn,
 		LogRetentionDays:  args.Network.LogRetentionDays,
 		SystemNodes:       args.Cluster.SystemNodes,

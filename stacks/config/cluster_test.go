@@ -21,5 +21,12 @@ func TestInvalidClusterSection(t *testing.T) {
 		{"admin role of another account", "dev", func(t *testing.T, raw map[string]string) {
 			raw["clusterAdminRoleArn"] = "arn:aws:iam::999999999999:role/platform-admin"
 		}, "clusterAdminRoleArn"},
+		{"no deployer", "dev", func(t *testing.T, raw map[string]string) { delete(raw, "deployerRoleArn") }, "deployerRoleArn"},
+		{"deployer an assumed-role session", "dev", func(t *testing.T, raw map[string]string) {
+			raw["deployerRoleArn"] = "arn:aws:sts::111111111111:assumed-role/platform-deployer/ci"
+		}, "deployerRoleArn"},
+		{"deployer of another account", "dev", func(t *testing.T, raw map[string]string) {
+			raw["deployerRoleArn"] = "arn:aws:iam::999999999999:role/platform-deployer"
+		}, "deployerRoleArn"},
 	})
 }

@@ -107,7 +107,7 @@ func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
 // A key left out takes the default the section declares, the same one
 // Pulumi.yaml declares for the CLI.
 func TestMissingKeysTakeTheirDefaults(t *testing.T) {
-	cfg, err := config.Parse(map[string]string{"accountId": "123456789012"})
+	cfg, err := config.Parse(map[string]string{"accountId": "123456789012", "deployerRoleArn": "arn:aws:iam::123456789012:role/deployer"})
 	require.NoError(t, err)
 	assert.Equal(t, "dev", cfg.Environment)
 	assert.Equal(t, "us-east-1", cfg.MasterRegion)
@@ -119,7 +119,7 @@ func TestMissingKeysTakeTheirDefaults(t *testing.T) {
 	_, err = config.Parse(map[string]string{})
 	var verr *config.ValidationError
 	require.True(t, errors.As(err, &verr))
-	assert.Equal(t, []string{"accountId"}, verr.Keys(), "only accountId has no default: it must never be guessed")
+	assert.Equal(t, []string{"accountId", "deployerRoleArn"}, verr.Keys(), "only the account and the deployer have no default: they must never be guessed")
 }
 
 // TestProjectFileDeclaresEveryKey keeps Pulumi.yaml and the sections in
