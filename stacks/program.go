@@ -29,6 +29,11 @@ func Program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range cfg.Warnings() {
+		if err := ctx.Log.Warn(w, nil); err != nil {
+			return err
+		}
+	}
 	_, err = Build(ctx, cfg)
 	return err
 }

@@ -2,6 +2,11 @@ package config_test
 
 import (
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/example/ecommerce-platform/stacks/config"
 )
 
 func TestInvalidClusterSection(t *testing.T) {
@@ -29,4 +34,24 @@ func TestInvalidClusterSection(t *testing.T) {
 			raw["deployerRoleArn"] = "arn:aws:iam::999999999999:role/platform-deployer"
 		}, "deployerRoleArn"},
 	})
+}
+
+func TestDocumentationRangesAreWarnedAbout(t *testing.T) {
+	dev, err := config.Parse(rawConfig(t, "dev"))
+	require.NoError(t, err)
+	w := dev.Warnings()
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], "ecommerce:clusterPublicAccessCidrs[0]: 198.51.100.0/24 is a documentation range")
+
+	raw := rawConfig(t, "dev")
+	raw["clusterPublicAccessCidrs"] = `["100.24.0.0/16", "203.0.113.7/32"]`
+	cfg, err := config.Parse(raw)
+	require.NoError(t, err)
+	w = cfg.Warnings()
+	require.Len(t, w, 1, "only the documentation range")
+	assert.Contains(t, w[0], "[1]: 203.0.113.7/32")
+
+	prod, err := config.Parse(rawConfig(t, "prod"))
+	require.NoError(t, err)
+	assert.Empty(t, prod.Warnings())
 }

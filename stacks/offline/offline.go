@@ -12,22 +12,43 @@ import (
 	"github.com/example/ecommerce-platform/stacks/plan"
 )
 
-// PlanStack runs the program for one stack under the mocks. Like the
-// program under the CLI, it sees every key written in the namespace, so a
-// misspelt key is reported instead of silently left at its default.
-func PlanStack(dir, stack string) (*plan.Inventory, error) {
+// Result is one offline plan: what the stack would create, and its
+// validated config.
+type Result struct {
+	Inventory *plan.Inventory
+	Config    *config.Config
+}
+
+// Plan runs the program for one stack under the mocks. Like the program
+// under the CLI, it sees every key written in the namespace, so a misspelt
+// key is reported instead of silently left at its default.
+func Plan(dir, stack string) (*Result, error) {
 	proj, err := plan.LoadProject(dir)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := proj.Config(dir, stack)
+	raw, err := proj.Config(dir, stack)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := config.Parse(Raw(cfg)); err != nil {
+	cfg, err := config.Parse(Raw(raw))
+	if err != nil {
 		return nil, err
 	}
-	return plan.Run(proj.Name, stack, cfg, stacks.Program)
+	inv, err := plan.Run(proj.Name, stack, raw, stacks.Program)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Inventory: inv, Config: cfg}, nil
+}
+
+// PlanStack is Plan's inventory.
+func PlanStack(dir, stack string) (*plan.Inventory, error) {
+	r, err := Plan(dir, stack)
+	if err != nil {
+		return nil, err
+	}
+	return r.Inventory, nil
 }
 
 // Raw returns the keys of our namespace without it, as config.Parse takes

@@ -35,9 +35,15 @@ func run(args []string, stdout io.Writer) error {
 	if *stack == "" {
 		return errors.New("plan: -stack is required, e.g. -stack dev")
 	}
-	inv, err := offline.PlanStack(*dir, *stack)
+	result, err := offline.Plan(*dir, *stack)
 	if err != nil {
 		return err
+	}
+	inv := result.Inventory
+	for _, w := range result.Config.Warnings() {
+		if _, err := fmt.Fprintf(stdout, "warning: %s\n\n", w); err != nil {
+			return err
+		}
 	}
 	if *out != "" {
 		b, err := json.MarshalIndent(inv, "", "  ")
