@@ -49,8 +49,9 @@ type stackRun struct {
 	access map[string]string
 	// env are the services' pod settings, by "<region>/<service>".
 	env map[string]map[string]string
-	// secretKeys are the variables of each service's runtime secret.
-	secretKeys map[string][]string
+	// secretKeys and migrationKeys are the variables of each service's
+	// runtime and migration secrets.
+	secretKeys, migrationKeys map[string][]string
 }
 
 var (
@@ -82,7 +83,7 @@ func planChanged(t *testing.T, stack string, change func(cfg map[string]string))
 		change(raw)
 	}
 	run := &stackRun{nodeSG: map[string]string{}, keys: map[string]string{}, access: map[string]string{},
-		env: map[string]map[string]string{}, secretKeys: map[string][]string{},
+		env: map[string]map[string]string{}, secretKeys: map[string][]string{}, migrationKeys: map[string][]string{},
 		regionData: map[string]internals.UnsafeAwaitOutputResult{}}
 	var mu sync.Mutex
 	capture := func(into map[string]string, key string) func(string) string {
@@ -112,6 +113,7 @@ func planChanged(t *testing.T, stack string, change func(cfg map[string]string))
 				w.AccessPolicy.ApplyT(capture(run.access, r.Name+"/"+svc))
 				run.env[r.Name+"/"+svc] = w.Env
 				run.secretKeys[r.Name+"/"+svc] = w.SecretKeys()
+				run.migrationKeys[r.Name+"/"+svc] = w.MigrationSecretKeys()
 			}
 			res, err := internals.UnsafeAwaitOutput(ctx.Context(), stacks.RegionData(r).ToMapOutput())
 			if err != nil {

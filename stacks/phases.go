@@ -83,6 +83,7 @@ func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *m
 			// time must not depend on the master region being up.
 			BackupCopies:      cfg.Protected() && cfg.BackupRegion() == rc.Name,
 			DatabasePasswords: p.Global.DatabasePasswords,
+			AppPasswords:      p.Global.AppPasswords,
 			SigningSeed:       p.Global.SigningSeed,
 		},
 	}

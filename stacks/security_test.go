@@ -112,6 +112,10 @@ func TestNoSecretInPlainText(t *testing.T) {
 				doc := secretInput(t, v, "secretString")
 				var env map[string]string
 				require.NoError(t, json.Unmarshal([]byte(doc), &env), v.Name)
+				if strings.HasSuffix(v.Name, "-migrate") {
+					secrets = append(secrets, env[appconfig.EnvDatabaseURL], env[appconfig.EnvAppDBPassword])
+					continue
+				}
 				secrets = append(secrets, env[appconfig.EnvDatabaseURL], env[appconfig.EnvRedisAuthToken])
 			}
 			require.NotEmpty(t, secrets)

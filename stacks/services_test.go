@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/ecommerce-platform/components/appconfig"
+	"github.com/example/ecommerce-platform/components/database"
 	"github.com/example/ecommerce-platform/components/keys"
 	"github.com/example/ecommerce-platform/stacks/config"
 )
@@ -25,7 +26,11 @@ func TestRuntimeSettingsPerServiceAndRegion(t *testing.T) {
 	topo, err := run.cfg.Topology()
 	require.NoError(t, err)
 	master := run.cfg.MasterRegion
+	var masterPasswords []string
 	for _, v := range run.inv.OfType(secretVer) {
+		if strings.HasSuffix(v.Name, "-migrate") {
+			continue
+		}
 		var env map[string]string
 		require.NoError(t, json.Unmarshal([]byte(secretInput(t, v, "secretString")), &env), v.Name)
 		svc := env[appconfig.EnvServiceName]
@@ -40,10 +45,15 @@ func TestRuntimeSettingsPerServiceAndRegion(t *testing.T) {
 		assert.True(t, strings.HasPrefix(write.Host, fmt.Sprintf("ecommerce-prod-%s-%s.", master, svc)), "%s writes to the master primary: %s", v.Name, write.Host)
 		assert.True(t, strings.HasPrefix(read.Host, fmt.Sprintf("ecommerce-prod-%s-%s.", v.Region, svc)), "%s reads in its own region: %s", v.Name, read.Host)
 		assert.Equal(t, "/"+svc+"db", write.Path)
-		assert.Equal(t, "require", write.Query().Get("sslmode"))
+		for _, u := range []*url.URL{write, read} {
+			assert.Equal(t, "verify-full", u.Query().Get("sslmode"), "%s verifies the server", v.Name)
+			assert.Equal(t, database.CABundlePath, u.Query().Get("sslrootcert"), v.Name)
+			assert.Equal(t, database.AppUser(svc), u.User.Username(), "%s serves as its own login role, never the master user", v.Name)
+		}
 		wpw, _ := write.User.Password()
 		rpw, _ := read.User.Password()
-		assert.Equal(t, wpw, rpw, "replicas share the primary's credentials")
+		assert.Equal(t, wpw, rpw, "replicas share the primary's roles")
+		masterPasswords = append(masterPasswords, wpw)
 
 		assert.True(t, strings.HasPrefix(env[appconfig.EnvRedisURL], "rediss://"), "TLS to Redis")
 		assert.Contains(t, env[appconfig.EnvRedisURL], ".cache.amazonaws.com:6379")
@@ -63,6 +73,51 @@ func TestRuntimeSettingsPerServiceAndRegion(t *testing.T) {
 	for _, s := range run.inv.OfType("aws:secretsmanager/secret:Secret") {
 		assert.Equal(t, run.key(s.Region, keys.Data), s.String("kmsKeyId"), "%s is encrypted with its region's data key", s.Name)
 	}
+	// The master users' passwords appear in no runtime secret.
+	for _, db := range run.inv.OfType(rdsInstance) {
+		if db.Get("replicateSourceDb") == nil {
+			assert.NotContains(t, masterPasswords, secretInput(t, db, "password"), "%s: the master password is not a serving credential", db.Name)
+		}
+	}
+}
+
+// The schema owner's credentials live only in the migration secrets, in the
+// master region, readable only by the migration job's role; a failover
+// moves them with the primaries.
+func TestMigrationSecretsOnlyWhereThePrimariesAre(t *testing.T) {
+	for _, master := range []string{"us-east-1", "eu-west-1"} {
+		run := planChanged(t, "prod", setMaster(master))
+		migrations := 0
+		for _, v := range run.inv.OfType(secretVer) {
+			if !strings.HasSuffix(v.Name, "-migrate") {
+				continue
+			}
+			migrations++
+			assert.Equal(t, master, v.Region, v.Name)
+			var env map[string]string
+			require.NoError(t, json.Unmarshal([]byte(secretInput(t, v, "secretString")), &env), v.Name)
+			svc := env[appconfig.EnvServiceName]
+			owner, err := url.Parse(env[appconfig.EnvDatabaseURL])
+			require.NoError(t, err)
+			assert.Equal(t, database.Username, owner.User.Username(), "migrations own the schema")
+			assert.True(t, strings.HasPrefix(owner.Host, fmt.Sprintf("ecommerce-prod-%s-%s.", master, svc)), owner.Host)
+			assert.Equal(t, database.AppUser(svc), env[appconfig.EnvAppDBUser])
+			assert.Len(t, env[appconfig.EnvAppDBPassword], 40)
+		}
+		assert.Equal(t, len(config.Services), migrations, "one per service, in the master region")
+		for _, r := range run.inv.OfType("aws:iam/role:Role") {
+			if !strings.HasSuffix(r.Name, "-migrate") {
+				continue
+			}
+			assert.Equal(t, master, r.Region, r.Name)
+			svc := strings.TrimSuffix(strings.TrimPrefix(r.Name, master+"-settings-"), "-migrate")
+			assert.Contains(t, r.String("assumeRolePolicy"), fmt.Sprintf("system:serviceaccount:%s:%s-migrate", svc, svc), r.Name)
+			policy := run.inv.Find("aws:iam/rolePolicy:RolePolicy", r.Name)
+			require.NotNil(t, policy, r.Name)
+			assert.Contains(t, policy.String("policy"), fmt.Sprintf("ecommerce-prod-%s/%s/migrate", master, svc), "it reads its own migration secret")
+			assert.NotContains(t, policy.String("policy"), "/runtime", "and nothing else")
+		}
+	}
 }
 
 // The token issuer's signing key is generated once for the stack and
@@ -77,6 +132,10 @@ func TestSigningKeyOnlyForTheIssuerAndSameEverywhere(t *testing.T) {
 
 	keys := map[string]string{}
 	for _, v := range run.inv.OfType(secretVer) {
+		if strings.HasSuffix(v.Name, "-migrate") {
+			assert.NotContains(t, secretInput(t, v, "secretString"), appconfig.EnvJWTSigningKey, v.Name)
+			continue
+		}
 		var env map[string]string
 		require.NoError(t, json.Unmarshal([]byte(secretInput(t, v, "secretString")), &env), v.Name)
 		key, has := env[appconfig.EnvJWTSigningKey]
@@ -163,8 +222,8 @@ func TestServiceAccessPolicies(t *testing.T) {
 	}
 	// The policy is the one the service's IRSA role carries.
 	for _, rp := range run.inv.OfType("aws:iam/rolePolicy:RolePolicy") {
-		region, svc, ok := strings.Cut(strings.TrimSuffix(rp.Name, ""), "-settings-")
-		if !ok {
+		region, svc, ok := strings.Cut(rp.Name, "-settings-")
+		if !ok || strings.HasSuffix(svc, "-migrate") {
 			continue
 		}
 		assert.Equal(t, run.access[region+"/"+svc], rp.String("policy"), rp.Name)
@@ -177,6 +236,9 @@ type runtimeContract struct {
 	Services map[string]struct {
 		Required []string `json:"required"`
 	} `json:"services"`
+	Migrate struct {
+		Required []string `json:"required"`
+	} `json:"migrate"`
 	Optional []string `json:"optional"`
 }
 
@@ -205,6 +267,9 @@ func TestInfrastructureMeetsTheServicesContract(t *testing.T) {
 			for _, k := range written {
 				assert.True(t, slices.Contains(spec.Required, k) || slices.Contains(c.Optional, k),
 					"%s %s: the infrastructure sets %s, which the service does not read", stack, key, k)
+			}
+			if migration := run.migrationKeys[key]; migration != nil {
+				assert.ElementsMatch(t, c.Migrate.Required, migration, "%s %s: the migration secret holds what migrate mode requires", stack, key)
 			}
 		}
 	}

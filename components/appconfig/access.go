@@ -105,3 +105,26 @@ func accessPolicy(args *Args, w *Service) pulumi.StringOutput {
 		})
 	}).(pulumi.StringOutput)
 }
+
+// MigrationPolicy grants the migration job exactly: reading its secret,
+// and the decryption that needs.
+func MigrationPolicy(region, secretArn, keyArn string) (string, error) {
+	if region == "" || secretArn == "" || keyArn == "" {
+		return "", errors.New("appconfig: the migration's access needs region, secret and key")
+	}
+	return iamdoc.Document(
+		iamdoc.Statement{
+			Sid:      "ReadMigrationSettings",
+			Effect:   iamdoc.Allow,
+			Action:   []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
+			Resource: secretArn,
+		},
+		iamdoc.Statement{
+			Sid:       "DecryptMigrationSettings",
+			Effect:    iamdoc.Allow,
+			Action:    "kms:Decrypt",
+			Resource:  keyArn,
+			Condition: iamdoc.Equals("kms:ViaService", fmt.Sprintf("secretsmanager.%s.amazonaws.com", region)),
+		},
+	)
+}

@@ -42,6 +42,20 @@ type Inputs struct {
 	// Calls are the services it calls in this region; it gets their
 	// in-cluster URLs.
 	Calls []string
+	// Migration is set where the service's primary is: what its schema
+	// migrations need, kept apart from the serving credentials.
+	Migration *Migration
+}
+
+// Migration is what a service's migrations connect with: the schema owner
+// (the instance's master user) and the login role they create or update
+// for the service. Only the migration job's role may read it.
+type Migration struct {
+	// DatabaseURL is the primary as the master user (secret).
+	DatabaseURL pulumi.StringOutput
+	// AppUser and AppPassword (secret) are the service's login role.
+	AppUser     string
+	AppPassword pulumi.StringOutput
 }
 
 // Args configures the wiring of one region.
@@ -84,6 +98,12 @@ type Service struct {
 	AccessPolicy pulumi.StringOutput
 	// RoleArn is the role its pods assume through IRSA.
 	RoleArn pulumi.StringOutput
+	// MigrationSecretArn and MigrationRoleArn are set where the primary
+	// is: the secret with the schema owner's credentials, and the role of
+	// the migration job's service account (MigrationServiceAccount), the
+	// only one that may read it.
+	MigrationSecretArn, MigrationRoleArn pulumi.StringOutput
+	MigrationServiceAccount              string
 	// Env are the non-secret settings its pods carry (in-cluster URLs of
 	// the services it calls), by variable name.
 	Env map[string]string
@@ -94,6 +114,9 @@ func (s *Service) Consumes() bool { return s.QueueURL != nil }
 
 // Publishes reports whether the service has a topic.
 func (s *Service) Publishes() bool { return s.TopicArn != nil }
+
+// Migrates reports whether the service's migrations run in this region.
+func (s *Service) Migrates() bool { return s.Migration != nil }
 
 // Settings are the wiring of one region.
 type Settings struct {
@@ -161,6 +184,11 @@ func SecretName(displayName, service string) string {
 	return fmt.Sprintf("%s/%s/runtime", displayName, service)
 }
 
+// MigrationSecretName is the name of a service's migration secret.
+func MigrationSecretName(displayName, service string) string {
+	return fmt.Sprintf("%s/%s/migrate", displayName, service)
+}
+
 // Render encodes the environment as the secret's JSON, keys sorted.
 func Render(env map[string]string) (string, error) {
 	b, err := json.Marshal(env) // encoding/json sorts map keys
@@ -203,6 +231,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, err
 		}
 		w.RoleArn = role.Arn
+		if w.Migrates() {
+			if err := newMigration(ctx, name+"-"+svc+"-migrate", args, w, parent); err != nil {
+				return nil, err
+			}
+		}
 		s.Services[svc] = w
 		secretArns[svc] = w.SecretArn
 		roleArns[svc] = w.RoleArn
@@ -212,21 +245,61 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"secretArns": s.SecretArns, "roleArns": s.RoleArns})
 }
 
+// newMigration creates the migration secret and the IRSA role that alone
+// reads it.
+func newMigration(ctx *pulumi.Context, name string, args *Args, w *Service, parent pulumi.ResourceOption) error {
+	m := w.Migration
+	secret, err := newSecret(ctx, name, args, w.Name, MigrationSecretName(args.DisplayName, w.Name),
+		fmt.Sprintf("Schema owner credentials of the %s service's migrations in %s", w.Name, args.Region),
+		[]string{EnvDatabaseURL, EnvAppDBUser, EnvAppDBPassword},
+		[]any{m.DatabaseURL, pulumi.String(m.AppUser).ToStringOutput(), m.AppPassword}, parent)
+	if err != nil {
+		return err
+	}
+	w.MigrationSecretArn = secret.Arn
+	w.MigrationServiceAccount = MigrationServiceAccount(w.Name)
+	region := args.Region
+	policy := pulumi.All(secret.Arn, args.KmsKeyArn).ApplyT(func(v []any) (string, error) {
+		return MigrationPolicy(region, v[0].(string), v[1].(string))
+	}).(pulumi.StringOutput)
+	role, err := cluster.NewIRSARole(ctx, name, &cluster.IRSARoleArgs{
+		OidcProviderArn: args.OidcProviderArn,
+		OidcIssuerURL:   args.OidcIssuerURL,
+		Namespace:       w.Namespace,
+		ServiceAccount:  w.MigrationServiceAccount,
+		InlinePolicy:    policy,
+		Description:     fmt.Sprintf("The %s service's migration job in %s", w.Name, args.Region),
+	}, parent)
+	if err != nil {
+		return err
+	}
+	w.MigrationRoleArn = role.Arn
+	return nil
+}
+
 // newRuntimeSecret creates the secret and its value: the service's
 // environment, which holds its credentials.
 func newRuntimeSecret(ctx *pulumi.Context, name string, args *Args, w *Service, parent pulumi.ResourceOption) (*secretsmanager.Secret, error) {
+	keys, values := secretEnv(w)
+	return newSecret(ctx, name, args, w.Name, SecretName(args.DisplayName, w.Name),
+		fmt.Sprintf("Runtime settings of the %s service in %s (environment variables as JSON)", w.Name, args.Region),
+		keys, values, parent)
+}
+
+// newSecret creates a secret holding an environment as JSON: the given
+// variables, plus SERVICE_NAME and AWS_REGION.
+func newSecret(ctx *pulumi.Context, name string, args *Args, service, secretName, description string, keys []string, values []any, parent pulumi.ResourceOption) (*secretsmanager.Secret, error) {
 	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
-		Name:                 pulumi.String(SecretName(args.DisplayName, w.Name)),
-		Description:          pulumi.Sprintf("Runtime settings of the %s service in %s (environment variables as JSON)", w.Name, args.Region),
+		Name:                 pulumi.String(secretName),
+		Description:          pulumi.String(description),
 		KmsKeyId:             args.KmsKeyArn,
 		RecoveryWindowInDays: pulumi.Int(args.RecoveryWindowDays),
-		Tags:                 pulumi.StringMap{"service": pulumi.String(w.Name)},
+		Tags:                 pulumi.StringMap{"service": pulumi.String(service)},
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
-	keys, values := secretEnv(w)
-	service, region := w.Name, args.Region
+	region := args.Region
 	doc := pulumi.All(values...).ApplyT(func(v []any) (string, error) {
 		env := map[string]string{EnvServiceName: service, EnvRegion: region}
 		for i, k := range keys {

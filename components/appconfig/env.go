@@ -19,6 +19,9 @@ const (
 	EnvTopicARN        = "TOPIC_ARN"
 	EnvJWTSigningKey   = "JWT_SIGNING_KEY"
 	EnvAuthJWKSURL     = "AUTH_JWKS_URL"
+	// The migration job's: the login role it creates for the service.
+	EnvAppDBUser     = "APP_DB_USER"
+	EnvAppDBPassword = "APP_DB_PASSWORD" //nolint:gosec // a variable name, not a credential
 )
 
 // JWKSPath is where the token issuer publishes its public keys.
@@ -29,6 +32,10 @@ func Namespace(service string) string { return service }
 
 // ServiceAccount is the Kubernetes service account of a service's pods.
 func ServiceAccount(service string) string { return service }
+
+// MigrationServiceAccount is the service account of a service's
+// migration job.
+func MigrationServiceAccount(service string) string { return service + "-migrate" }
 
 // InClusterURL is how other pods of the region reach a service: its
 // ClusterIP Service, port 80, in its own namespace.
@@ -46,6 +53,15 @@ func (s *Service) SecretKeys() []string {
 	keys = append(keys, EnvServiceName, EnvRegion)
 	sort.Strings(keys)
 	return keys
+}
+
+// MigrationSecretKeys returns the variables of the migration secret; none
+// where the service's migrations do not run.
+func (s *Service) MigrationSecretKeys() []string {
+	if !s.Migrates() {
+		return nil
+	}
+	return []string{EnvAppDBPassword, EnvAppDBUser, EnvRegion, EnvDatabaseURL, EnvServiceName}
 }
 
 // secretEnv lists the credential-bearing and endpoint variables of the

@@ -25,13 +25,17 @@ func TestDatabaseHelpers(t *testing.T) {
 	assert.Equal(t, "h:5432", database.Endpoint("h"))
 
 	// A password with URL-special characters survives the round trip.
-	raw := database.URL("db.example", "p@ss/w:rd?#", "order")
+	raw := database.URL("db.example", "order_app", "p@ss/w:rd?#", "order")
 	u, err := url.Parse(raw)
 	require.NoError(t, err)
 	pw, _ := u.User.Password()
 	assert.Equal(t, "p@ss/w:rd?#", pw)
+	assert.Equal(t, "order_app", u.User.Username())
 	assert.Equal(t, "db.example:5432", u.Host)
 	assert.Equal(t, "/orderdb", u.Path)
+	assert.Equal(t, "verify-full", u.Query().Get("sslmode"), "the server's certificate and name are verified")
+	assert.Equal(t, database.CABundlePath, u.Query().Get("sslrootcert"))
+	assert.Equal(t, "user_app", database.AppUser("user"))
 }
 
 func TestSizingResolvesOverrides(t *testing.T) {

@@ -15,8 +15,19 @@ import (
 const Port = 5432
 
 // Username is the master user of every database; RDS refuses reserved
-// words (such as "user") as a master user name.
+// words (such as "user") as a master user name. It owns the schema: only
+// the migrations connect as it, never a serving process.
 const Username = "app"
+
+// AppUser is the login role a service serves with: read and write on its
+// own tables, nothing else. Its migrations create it (with the password
+// the stack generates) and grant it exactly that.
+func AppUser(service string) string { return service + "_app" }
+
+// CABundlePath is where the service images carry the RDS certificate
+// authorities (Amazon's global bundle), so clients verify the server and
+// its name (sslmode=verify-full).
+const CABundlePath = "/etc/ssl/certs/rds-global-bundle.pem"
 
 // Timing windows (UTC), chosen to not overlap: backups, then maintenance.
 const (
@@ -175,15 +186,17 @@ func ParameterGroupFamily(engineVersion string) (string, error) {
 	return "postgres" + engineVersion, nil
 }
 
-// URL is the connection URL the services read. TLS is required: the
-// parameter group refuses plain connections anyway.
-func URL(address, password, service string) string {
+// URL is a connection URL for a service's database as user. TLS with the
+// server's certificate and host name verified against the RDS CAs: a
+// client that only encrypts would talk to any server on the path.
+func URL(address, user, password, service string) string {
+	q := url.Values{"sslmode": {"verify-full"}, "sslrootcert": {CABundlePath}}
 	u := url.URL{
 		Scheme:   "postgres",
-		User:     url.UserPassword(Username, password),
+		User:     url.UserPassword(user, password),
 		Host:     fmt.Sprintf("%s:%d", address, Port),
 		Path:     "/" + DBName(service),
-		RawQuery: "sslmode=require",
+		RawQuery: q.Encode(),
 	}
 	return u.String()
 }

@@ -40,8 +40,12 @@ type Global struct {
 
 	// SigningSeed is the token issuer's Ed25519 seed, base64 (secret).
 	SigningSeed pulumi.StringOutput
-	// DatabasePasswords are the master passwords by service (secret).
+	// DatabasePasswords are the master passwords by service (secret): the
+	// migrations connect with them.
 	DatabasePasswords map[string]pulumi.StringOutput
+	// AppPasswords are the passwords of the services' own login roles by
+	// service (secret): the services serve with them.
+	AppPasswords map[string]pulumi.StringOutput
 }
 
 func (a *Args) check() error {
@@ -68,7 +72,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.check(); err != nil {
 		return nil, err
 	}
-	g := &Global{DatabasePasswords: map[string]pulumi.StringOutput{}}
+	g := &Global{DatabasePasswords: map[string]pulumi.StringOutput{}, AppPasswords: map[string]pulumi.StringOutput{}}
 	if err := ctx.RegisterComponentResource("ecommerce:global:Global", name, g, opts...); err != nil {
 		return nil, err
 	}
@@ -93,6 +97,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, err
 		}
 		g.DatabasePasswords[svc] = pulumi.ToSecret(pw.Result).(pulumi.StringOutput)
+		app, err := random.NewRandomPassword(ctx, "db-"+svc+"-app", &random.RandomPasswordArgs{
+			Length:  pulumi.Int(PasswordLength),
+			Special: pulumi.Bool(false),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		g.AppPasswords[svc] = pulumi.ToSecret(app.Result).(pulumi.StringOutput)
 	}
 	return g, ctx.RegisterResourceOutputs(g, pulumi.Map{})
 }

@@ -32,9 +32,11 @@ type DataArgs struct {
 	// BackupCopies makes this (non-master) region hold copies of the
 	// primaries' automated backups.
 	BackupCopies bool
-	// DatabasePasswords (by service) and SigningSeed are the stack's
-	// generated secrets, from the global phase.
+	// DatabasePasswords (master users), AppPasswords (the services' login
+	// roles), by service, and SigningSeed are the stack's generated
+	// secrets, from the global phase.
 	DatabasePasswords map[string]pulumi.StringOutput
+	AppPasswords      map[string]pulumi.StringOutput
 	SigningSeed       pulumi.StringOutput
 }
 
@@ -65,7 +67,10 @@ func (d *DataArgs) check(primary *Region, p *check.Problems) {
 	}
 	for _, svc := range d.Services {
 		if _, ok := d.DatabasePasswords[svc]; !ok {
-			p.Add("Data.DatabasePasswords."+svc, "is required: the primary of %s is created with it and every region's URLs carry it", svc)
+			p.Add("Data.DatabasePasswords."+svc, "is required: the primary of %s is created with it and its migrations connect with it", svc)
+		}
+		if _, ok := d.AppPasswords[svc]; !ok {
+			p.Add("Data.AppPasswords."+svc, "is required: %s serves as its own login role, with this password, in every region", svc)
 		}
 	}
 	if d.TokenIssuer != "" && d.SigningSeed == (pulumi.StringOutput{}) {
@@ -168,7 +173,7 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 	}
 	inputs := map[string]appconfig.Inputs{}
 	for _, svc := range d.Services {
-		inputs[svc] = serviceInputs(svc, d, out, primary)
+		inputs[svc] = serviceInputs(svc, r.Master, d, out, primary)
 	}
 	if out.Wiring, err = appconfig.New(ctx, name+"-settings", &appconfig.Args{
 		DisplayName:        args.DisplayName,
@@ -191,24 +196,25 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 
 // serviceInputs gathers what one service gets from this region's data
 // layer (local) and the master's (primary).
-func serviceInputs(svc string, d *DataArgs, local, primary *Data) appconfig.Inputs {
+func serviceInputs(svc string, master bool, d *DataArgs, local, primary *Data) appconfig.Inputs {
 	writer := primary.Databases.Instances[svc]
 	reader := local.Databases.Instances[svc]
-	password := d.DatabasePasswords[svc]
-	dbURL := func(address pulumi.StringOutput) pulumi.StringOutput {
-		// Replicas share the primary's password. The URL embeds it, so it
-		// is a secret; a generated password (not an RDS-managed one, which
-		// rotates on its own and lives only in the master region) keeps it
-		// valid in every region, also while the master region is down.
+	dbURL := func(address pulumi.StringOutput, user string, password pulumi.StringOutput) pulumi.StringOutput {
+		// Replicas share the primary's roles and passwords. The URL embeds
+		// one, so it is a secret; a generated password (not an RDS-managed
+		// one, which rotates on its own and lives only in the master
+		// region) keeps it valid in every region, also while the master
+		// region is down.
 		return pulumi.ToSecret(pulumi.All(address, password).ApplyT(func(v []any) string {
-			return database.URL(v[0].(string), v[1].(string), svc)
+			return database.URL(v[0].(string), user, v[1].(string), svc)
 		})).(pulumi.StringOutput)
 	}
+	appUser, appPassword := database.AppUser(svc), d.AppPasswords[svc]
 	in := appconfig.Inputs{
 		WriteAddress:    writer.Address,
 		ReadAddress:     reader.Address,
-		DatabaseURL:     dbURL(writer.Address),
-		DatabaseReadURL: dbURL(reader.Address),
+		DatabaseURL:     dbURL(writer.Address, appUser, appPassword),
+		DatabaseReadURL: dbURL(reader.Address, appUser, appPassword),
 		RedisURL:        local.Cache.Address.ApplyT(cache.URL).(pulumi.StringOutput),
 		RedisAuthToken:  local.Cache.AuthToken,
 		Calls:           d.Calls[svc],
@@ -221,6 +227,15 @@ func serviceInputs(svc string, d *DataArgs, local, primary *Data) appconfig.Inpu
 	}
 	if svc == d.TokenIssuer {
 		in.SigningKey = d.SigningSeed
+	}
+	if master {
+		// Only the migrations, where the primary is, own the schema and
+		// create the service's role: they alone get the master user.
+		in.Migration = &appconfig.Migration{
+			DatabaseURL: dbURL(writer.Address, database.Username, d.DatabasePasswords[svc]),
+			AppUser:     appUser,
+			AppPassword: appPassword,
+		}
 	}
 	return in
 }
