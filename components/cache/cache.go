@@ -140,6 +140,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		KmsKeyArn:     args.LogsKmsKeyArn,
 		Tags:          tags,
 	}, parent)
+	if err != nil {
+		return nil, err
+	}
 	// ElastiCache delivers through CloudWatch Logs' vended-log channel,
 	// which writes only where a resource policy admits it.
 	delivery, err := logs.NewDeliveryPolicy(ctx, name+"-slow-log", &logs.DeliveryPolicyArgs{
@@ -148,9 +151,6 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		AccountID:    args.AccountID,
 		LogGroupArns: []pulumi.StringInput{slowLog.Arn},
 	}, parent)
-	if err != nil {
-		return nil, err
-	}
 	if err != nil {
 		return nil, err
 	}
