@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/example/ecommerce-platform/components/cluster"
 	"github.com/example/ecommerce-platform/components/keys"
 	"github.com/example/ecommerce-platform/stacks/config"
 	"github.com/example/ecommerce-platform/stacks/offline"
@@ -108,7 +109,7 @@ func TestStackInventoryPerRegion(t *testing.T) {
 				assert.Equal(t, nats, c["aws:ec2/natGateway:NatGateway"], rc.Name)
 				assert.Equal(t, 1, c["aws:eks/cluster:Cluster"], rc.Name)
 				assert.Equal(t, 2, c["aws:eks/nodeGroup:NodeGroup"], rc.Name)
-				assert.Equal(t, 4, c["aws:eks/addon:Addon"], rc.Name)
+				assert.Equal(t, len(cluster.Addons), c["aws:eks/addon:Addon"], rc.Name)
 				assert.Equal(t, len(keys.Classes), c["aws:kms/key:Key"], "a key per class of data in %s", rc.Name)
 				assert.Equal(t, 1, c["aws:ec2/flowLog:FlowLog"], rc.Name)
 				assert.Equal(t, 1, c["pulumi:providers:aws"], rc.Name)

@@ -6,6 +6,8 @@ import (
 	"github.com/example/ecommerce-platform/components/global"
 	"github.com/example/ecommerce-platform/components/messaging"
 	"github.com/example/ecommerce-platform/components/region"
+	"github.com/example/ecommerce-platform/components/registry"
+	"github.com/example/ecommerce-platform/components/workload"
 	"github.com/example/ecommerce-platform/stacks/config"
 )
 
@@ -86,13 +88,61 @@ func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *m
 			AppPasswords:      p.Global.AppPasswords,
 			SigningSeed:       p.Global.SigningSeed,
 		},
+		Workloads: &region.WorkloadsArgs{
+			Releases:       p.releases(),
+			RegistryPrefix: cfg.StackName(ctx.Project()),
+			KeepReleases:   cfg.Registry.KeepReleases,
+		},
 	}
 }
 
+// releases are the services' resolved releases.
+func (p *Platform) releases() map[string]workload.Release {
+	out := map[string]workload.Release{}
+	for _, svc := range config.Services {
+		out[svc] = p.Config.Release(svc)
+	}
+	return out
+}
+
 // wiring builds what crosses regions: every region's queues subscribed to
-// the master's topics. SNS accepts a subscription only in the topic's
-// region, hence the master's provider.
+// the master's topics, and the images replicated from the registry region.
 func (p *Platform) wiring(ctx *pulumi.Context) error {
+	if err := p.subscriptions(ctx); err != nil {
+		return err
+	}
+	return p.replication(ctx)
+}
+
+// replication copies every image pushed to the registry region into the
+// other regions' repositories, which must exist first.
+func (p *Platform) replication(ctx *pulumi.Context) error {
+	from := p.Config.RegistryRegion()
+	var dests []string
+	var repos []pulumi.Resource
+	for _, r := range p.Regions {
+		if r.Name == from || r.Registry == nil {
+			continue
+		}
+		dests = append(dests, r.Name)
+		repos = append(repos, r.Registry)
+	}
+	if len(dests) == 0 {
+		return nil
+	}
+	_, err := registry.NewReplication(ctx, "image-replication", &registry.ReplicationArgs{
+		AccountID:    p.Config.AccountID,
+		Prefix:       p.Config.StackName(ctx.Project()),
+		Destinations: dests,
+		DependsOn:    repos,
+	}, pulumi.Provider(p.Providers[from]))
+	return err
+}
+
+// subscriptions subscribe every region's queues to the master's topics.
+// SNS accepts a subscription only in the topic's region, hence the
+// master's provider.
+func (p *Platform) subscriptions(ctx *pulumi.Context) error {
 	topology, err := p.Config.Topology()
 	if err != nil {
 		return err

@@ -35,10 +35,17 @@ func TestNoResourceEscapesItsRegion(t *testing.T) {
 				if home := regionOf(inv, r); home != "" {
 					assert.Equal(t, home, p.String("region"), "%s %s lives in the region that holds it", r.Type, r.Name)
 				} else {
-					// Outside the regions: the subscriptions, made in the
-					// topics' (master) region.
-					assert.Equal(t, snsSub, r.Type, "%s %s is outside every region", r.Type, r.Name)
-					assert.Equal(t, run.cfg.MasterRegion, r.Region, "%s %s", r.Type, r.Name)
+					// Outside the regions, the wiring: the subscriptions,
+					// made in the topics' (master) region, and the image
+					// replication, from the registry region.
+					switch r.Type {
+					case snsSub:
+						assert.Equal(t, run.cfg.MasterRegion, r.Region, "%s %s", r.Type, r.Name)
+					case "aws:ecr/replicationConfiguration:ReplicationConfiguration":
+						assert.Equal(t, run.cfg.RegistryRegion(), r.Region, "%s %s", r.Type, r.Name)
+					default:
+						t.Errorf("%s %s is outside every region", r.Type, r.Name)
+					}
 				}
 				checked++
 			}
@@ -130,6 +137,7 @@ func TestEveryResourceHasAComponentParent(t *testing.T) {
 			topLevel := map[string]bool{
 				"pulumi:providers:aws": true, "pulumi:providers:random": true,
 				"ecommerce:global:Global": true, "ecommerce:region:Region": true, "ecommerce:messaging:Subscriptions": true,
+				"ecommerce:registry:Replication": true,
 			}
 			for _, r := range inv.Resources {
 				if topLevel[r.Type] {

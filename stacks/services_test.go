@@ -16,6 +16,7 @@ import (
 	"github.com/example/ecommerce-platform/components/appconfig"
 	"github.com/example/ecommerce-platform/components/database"
 	"github.com/example/ecommerce-platform/components/keys"
+	"github.com/example/ecommerce-platform/components/workload"
 	"github.com/example/ecommerce-platform/stacks/config"
 )
 
@@ -239,6 +240,9 @@ type runtimeContract struct {
 	Migrate struct {
 		Required []string `json:"required"`
 	} `json:"migrate"`
+	Platform struct {
+		Variables []string `json:"variables"`
+	} `json:"platform"`
 	Optional []string `json:"optional"`
 }
 
@@ -257,6 +261,7 @@ func TestInfrastructureMeetsTheServicesContract(t *testing.T) {
 			spec, ok := c.Services[svc]
 			require.True(t, ok, "the contract knows %s", svc)
 			written := slices.Clone(secretKeys)
+			written = append(written, workload.PodEnvNames()...)
 			for k := range run.env[key] {
 				assert.NotContains(t, secretKeys, k, "%s %s: %s is set once, by the secret or by the pod", stack, key, k)
 				written = append(written, k)
@@ -265,7 +270,7 @@ func TestInfrastructureMeetsTheServicesContract(t *testing.T) {
 				assert.Contains(t, written, k, "%s %s: the service requires %s", stack, key, k)
 			}
 			for _, k := range written {
-				assert.True(t, slices.Contains(spec.Required, k) || slices.Contains(c.Optional, k),
+				assert.True(t, slices.Contains(spec.Required, k) || slices.Contains(c.Optional, k) || slices.Contains(c.Platform.Variables, k),
 					"%s %s: the infrastructure sets %s, which the service does not read", stack, key, k)
 			}
 			if migration := run.migrationKeys[key]; migration != nil {

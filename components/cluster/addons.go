@@ -15,10 +15,18 @@ import (
 // wait for the node groups.
 var (
 	NodeAddons = []string{"vpc-cni", "kube-proxy"}
-	PodAddons  = []string{"coredns", "aws-ebs-csi-driver"}
+	// metrics-server feeds the pods' CPU use to their autoscalers.
+	PodAddons = []string{"coredns", "aws-ebs-csi-driver", "metrics-server"}
 	// Addons are both sets.
 	Addons = append(append([]string{}, NodeAddons...), PodAddons...)
 )
+
+// addonConfig are the add-ons' configuration values (each add-on's own
+// schema). The VPC CNI enforces Kubernetes NetworkPolicies only when asked:
+// the services' policies would otherwise be ignored.
+var addonConfig = map[string]string{
+	"vpc-cni": `{"enableNetworkPolicy":"true"}`,
+}
 
 // newAddons installs add-ons after deps; vpc-cni and the EBS CSI driver get
 // IRSA roles so nodes need neither permission.
@@ -43,6 +51,9 @@ func newAddons(ctx *pulumi.Context, name string, args *Args, cluster *eks.Cluste
 			ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
 			ResolveConflictsOnUpdate: pulumi.String("PRESERVE"),
 			Tags:                     tags,
+		}
+		if cfg, ok := addonConfig[addon]; ok {
+			a.ConfigurationValues = pulumi.String(cfg)
 		}
 		if r, ok := irsa[addon]; ok {
 			r.OidcProviderArn = oidcArn

@@ -83,6 +83,9 @@ func (a *Args) check() error {
 	p.Require("ClusterName", a.ClusterName != "")
 	p.Require("Region", a.Region != "")
 	p.Require("Version", a.Version != "")
+	if _, ok := AutoscalerImages[a.Version]; a.Version != "" && !ok {
+		p.Add("Version", "%q has no matching cluster autoscaler; known: %v", a.Version, AutoscalerImages)
+	}
 	if !principalPattern.MatchString(a.DeployerArn) {
 		p.Add("DeployerArn", "%q is not an IAM role or user ARN; the Kubernetes provider deploys as it, so it needs an access entry", a.DeployerArn)
 	}
@@ -263,7 +266,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
-	if _, err := newAddons(ctx, name, args, cluster, oidc.Arn, issuer, PodAddons, nodeGroups, tags, parent); err != nil {
+	podAddons, err := newAddons(ctx, name, args, cluster, oidc.Arn, issuer, PodAddons, nodeGroups, tags, parent)
+	if err != nil {
 		return nil, err
 	}
 
@@ -276,6 +280,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		EnableServerSideApply: pulumi.Bool(true),
 	}, parent, pulumi.DependsOn(append(append([]pulumi.Resource{}, nodeGroups...), access...)))
 	if err != nil {
+		return nil, err
+	}
+
+	if err := newAutoscaler(ctx, name, args, oidc.Arn, issuer, provider, append(append([]pulumi.Resource{}, nodeGroups...), podAddons...), parent); err != nil {
 		return nil, err
 	}
 

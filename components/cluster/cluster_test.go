@@ -197,6 +197,9 @@ func TestNodesWaitForTheNetworkAddons(t *testing.T) {
 			assert.False(t, b.inv.WaitsFor(addon(n), g), "%s must not wait for the nodes", n)
 		}
 	}
+	// The CNI enforces the services' NetworkPolicies only when asked.
+	assert.JSONEq(t, `{"enableNetworkPolicy":"true"}`, addon("vpc-cni").String("configurationValues"))
+	assert.NotNil(t, addon("metrics-server"), "the autoscalers read pods' CPU from it")
 }
 
 func TestClusterAddonsAndIRSA(t *testing.T) {
@@ -268,7 +271,13 @@ func TestClusterChildrenParentedAndRegional(t *testing.T) {
 	provider := b.inv.Find("pulumi:providers:aws", "aws-eu-west-1")
 	for _, r := range b.inv.Descendants(comp) {
 		assert.Equal(t, "eu-west-1", r.Region, "%s %s", r.Type, r.Name)
-		if r.Custom && r.Type != "pulumi:providers:kubernetes" {
+		switch {
+		case !r.Custom || r.Type == "pulumi:providers:kubernetes":
+		case strings.HasPrefix(r.Type, "kubernetes:"):
+			kube := b.inv.ProviderOf(r)
+			require.NotNil(t, kube, r.Name)
+			assert.Equal(t, comp.URN, kube.Parent, "%s %s deploys through the cluster's own Kubernetes provider", r.Type, r.Name)
+		default:
 			assert.Contains(t, r.Provider, provider.URN, "%s %s uses the region's provider", r.Type, r.Name)
 		}
 	}
@@ -295,6 +304,31 @@ func TestClusterRejectsBadArgsBeforeCreating(t *testing.T) {
 			assert.Len(t, b.inv.Resources, 1, "only the provider exists")
 		})
 	}
+}
+
+// The autoscaler is told its region (metadata is out of its reach), runs
+// the image of the cluster's minor version from a pinned chart, and may
+// resize only its own cluster's node groups.
+func TestClusterAutoscaler(t *testing.T) {
+	b, err := build(t, validArgs())
+	require.NoError(t, err)
+	rel := b.inv.Find("kubernetes:helm.sh/v3:Release", "eu-west-1-autoscaler")
+	require.NotNil(t, rel)
+	assert.Equal(t, cluster.AutoscalerChartVersion, rel.String("version"), "the chart is pinned")
+	assert.Equal(t, "eu-west-1", rel.String("values.awsRegion"))
+	assert.Equal(t, "ecommerce-test-eu-west-1", rel.String("values.autoDiscovery.clusterName"))
+	assert.Equal(t, cluster.AutoscalerImages["1.33"], rel.String("values.image.tag"), "the image of the cluster's minor version")
+	for _, g := range b.inv.OfType("aws:eks/nodeGroup:NodeGroup") {
+		assert.True(t, b.inv.WaitsFor(rel, g), "installed once there are nodes to run it")
+	}
+	policy := b.inv.Find("aws:iam/rolePolicy:RolePolicy", "eu-west-1-autoscaler")
+	require.NotNil(t, policy)
+	assert.Contains(t, policy.String("policy"), `"aws:ResourceTag/k8s.io/cluster-autoscaler/ecommerce-test-eu-west-1":"owned"`, "resizes only its own cluster's groups")
+
+	args := validArgs()
+	args.Version = "1.29"
+	_, err = build(t, args)
+	assert.ErrorContains(t, err, "Version:")
 }
 
 func TestIRSATrustPolicy(t *testing.T) {

@@ -26,6 +26,14 @@ type NodeGroupArgs struct {
 	DiskSizeGiB int `json:"diskSizeGiB"`
 }
 
+// NodeGroupLabel tells the nodes of the two groups apart: the services run
+// on WorkloadNodeGroup, the cluster's own add-ons on SystemNodeGroup.
+const (
+	NodeGroupLabel    = "platform/node-group"
+	SystemNodeGroup   = "system"
+	WorkloadNodeGroup = "workload"
+)
+
 // MetadataHopLimit keeps instance metadata on the node itself.
 const MetadataHopLimit = 1
 
@@ -91,7 +99,7 @@ func newNodeGroups(ctx *pulumi.Context, name string, args *Args, cluster *eks.Cl
 	for _, g := range []struct {
 		kind string
 		args NodeGroupArgs
-	}{{"system", args.SystemNodes}, {"workload", args.WorkloadNodes}} {
+	}{{SystemNodeGroup, args.SystemNodes}, {WorkloadNodeGroup, args.WorkloadNodes}} {
 		lt, err := ec2.NewLaunchTemplate(ctx, fmt.Sprintf("%s-%s", name, g.kind), &ec2.LaunchTemplateArgs{
 			Description: pulumi.Sprintf("%s nodes of %s", g.kind, args.ClusterName),
 			BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{ec2.LaunchTemplateBlockDeviceMappingArgs{
@@ -139,7 +147,7 @@ func newNodeGroups(ctx *pulumi.Context, name string, args *Args, cluster *eks.Cl
 				Id:      lt.ID(),
 				Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
 			},
-			Labels: pulumi.StringMap{"platform/node-group": pulumi.String(g.kind)},
+			Labels: pulumi.StringMap{NodeGroupLabel: pulumi.String(g.kind)},
 			Tags:   tags,
 		}, parent, pulumi.DependsOn(append(append([]pulumi.Resource{}, attachments...), nodeAddons...)),
 			// The cluster autoscaler owns the desired size after creation.

@@ -8,8 +8,9 @@
 //     topics;
 //   - logs: every CloudWatch log group; CloudWatch Logs may use it, only for
 //     this account's groups in this region;
-//   - cluster: Kubernetes secrets and node volumes; EBS may use it through
-//     EC2, for callers of this account only.
+//   - cluster: Kubernetes secrets, node volumes and container images; EBS
+//     and ECR may use it through EC2 and ECR, for callers of this account
+//     only.
 //
 // Every key rotates yearly and keeps the account's root as administrator,
 // so IAM policies decide who uses it and nobody is ever locked out.
@@ -123,6 +124,16 @@ func Policy(class, accountID, region, topicPrefix string) (string, error) {
 			}},
 		})
 	case Cluster:
+		// Image repositories are encrypted with the cluster key; ECR
+		// decrypts for pulls and writes replicated images through it.
+		statements = append(statements, iamdoc.Statement{
+			Sid:       "ECREncryptsImages",
+			Effect:    iamdoc.Allow,
+			Principal: iamdoc.Principal{AWS: "*"},
+			Action:    []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"},
+			Resource:  "*",
+			Condition: map[string]any{"StringEquals": map[string]any{"kms:CallerAccount": accountID, "kms:ViaService": fmt.Sprintf("ecr.%s.amazonaws.com", region)}},
+		})
 		// Managed node groups launch through the Auto Scaling
 		// service-linked role, which exists only after the account's first
 		// Auto Scaling group; admitting whoever calls through EC2 in this

@@ -69,7 +69,8 @@ func TestEachClassAdmitsOnlyItsServices(t *testing.T) {
 	assert.Equal(t, "arn:aws:logs:eu-west-1:123456789012:*", cw.Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"], "only this account's log groups")
 
 	cl := policy(t, keys.Cluster)
-	require.Len(t, cl, 3)
+	require.Len(t, cl, 4)
+	assert.Equal(t, "ecr.eu-west-1.amazonaws.com", cl["ECREncryptsImages"].Condition["StringEquals"]["kms:ViaService"], "images, only through ECR")
 	for _, sid := range []string{"EBSEncryptsNodeVolumes", "EBSGrantsForAttachedVolumes"} {
 		s := cl[sid]
 		assert.Equal(t, map[string]any{"AWS": "*"}, s.Principal, sid)

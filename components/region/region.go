@@ -12,6 +12,8 @@ import (
 	"github.com/example/ecommerce-platform/components/cluster"
 	"github.com/example/ecommerce-platform/components/keys"
 	"github.com/example/ecommerce-platform/components/network"
+	"github.com/example/ecommerce-platform/components/registry"
+	"github.com/example/ecommerce-platform/components/workload"
 )
 
 // Args configures one region. The region's AWS provider and the stack's
@@ -34,6 +36,19 @@ type Args struct {
 	// Data adds databases, cache, queues and the per-service wiring
 	// (topics too in the master region); nil builds none of them.
 	Data *DataArgs
+	// Workloads adds the image repositories and runs the services on the
+	// cluster; it needs Data.
+	Workloads *WorkloadsArgs
+}
+
+// WorkloadsArgs are what the region runs.
+type WorkloadsArgs struct {
+	// Releases are the services' images and sizing, by service.
+	Releases map[string]workload.Release
+	// RegistryPrefix names the repositories ("<prefix>/<service>").
+	RegistryPrefix string
+	// KeepReleases is how many tagged images each repository keeps.
+	KeepReleases int
 }
 
 // NetworkArgs are the region's network settings.
@@ -71,6 +86,10 @@ type Region struct {
 	// Data is the region's data layer and per-service wiring; nil when
 	// Args.Data was nil.
 	Data *Data
+	// Registry and Workloads (by service) exist when Args.Workloads was
+	// set.
+	Registry  *registry.Registry
+	Workloads map[string]*workload.Workload
 }
 
 func (a *Args) check() error {
@@ -90,6 +109,18 @@ func (a *Args) check() error {
 		p.Add("Primary", "is this region itself; leave it nil in the master region")
 	}
 	a.Data.check(a.Primary, p)
+	if w := a.Workloads; w != nil {
+		if a.Data == nil {
+			p.Add("Workloads", "needs Data: the services run on their wiring")
+		} else {
+			for _, svc := range a.Data.Services {
+				if _, ok := w.Releases[svc]; !ok {
+					p.Add("Workloads.Releases."+svc, "no release for %s", svc)
+				}
+			}
+		}
+		p.Require("Workloads.RegistryPrefix", w.RegistryPrefix != "")
+	}
 	return p.Err()
 }
 
@@ -166,8 +197,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		outputs["serviceRoleArns"] = data.Wiring.RoleArns
 	}
 
-	// Seams: ingress, workloads and observability plug in here, each
-	// reading r.Data.Services (one value per service) and the cluster.
+	if args.Workloads != nil {
+		if err := newWorkloads(ctx, name, args, r, parent); err != nil {
+			return nil, err
+		}
+		outputs["repositoryUrls"] = r.Registry.URLs
+	}
+
+	// Seams: ingress and observability plug in here, each reading
+	// r.Data.Services (one value per service), r.Workloads and the cluster.
 
 	return r, ctx.RegisterResourceOutputs(r, outputs)
 }

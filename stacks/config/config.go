@@ -21,6 +21,7 @@ import (
 	"github.com/example/ecommerce-platform/components/check"
 	"github.com/example/ecommerce-platform/components/database"
 	"github.com/example/ecommerce-platform/components/messaging"
+	"github.com/example/ecommerce-platform/components/workload"
 )
 
 // Namespace is the Pulumi project name and so the config namespace of every
@@ -60,6 +61,12 @@ type Config struct {
 	// the single declaration topics, queues, filter policies and runtime
 	// settings are derived from.
 	Events map[string]messaging.Event
+
+	// Releases are the services' images and sizing as configured; Release
+	// resolves one over the environment's defaults.
+	Releases map[string]workload.Release
+	// Registry configures the image repositories.
+	Registry Registry
 }
 
 // key declares one config key: its name, its type as Pulumi.yaml declares
@@ -79,7 +86,7 @@ type section struct {
 }
 
 // sections in the order their problems are reported.
-var sections = []section{stackSection, regionsSection, clusterSection, databaseSection, cacheSection, messagingSection}
+var sections = []section{stackSection, regionsSection, clusterSection, databaseSection, cacheSection, messagingSection, servicesSection}
 
 // Keys lists every key the platform reads; anything else in the namespace
 // is a typo and is refused.

@@ -107,7 +107,10 @@ func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
 // A key left out takes the default the section declares, the same one
 // Pulumi.yaml declares for the CLI.
 func TestMissingKeysTakeTheirDefaults(t *testing.T) {
-	cfg, err := config.Parse(map[string]string{"accountId": "123456789012", "deployerRoleArn": "arn:aws:iam::123456789012:role/deployer"})
+	cfg, err := config.Parse(map[string]string{
+		"accountId": "123456789012", "deployerRoleArn": "arn:aws:iam::123456789012:role/deployer",
+		"services": `{"auth":{"image":"1.0.0"},"user":{"image":"1.0.0"},"product":{"image":"1.0.0"},"order":{"image":"1.0.0"}}`,
+	})
 	require.NoError(t, err)
 	assert.Equal(t, "dev", cfg.Environment)
 	assert.Equal(t, "us-east-1", cfg.MasterRegion)
@@ -119,7 +122,8 @@ func TestMissingKeysTakeTheirDefaults(t *testing.T) {
 	_, err = config.Parse(map[string]string{})
 	var verr *config.ValidationError
 	require.True(t, errors.As(err, &verr))
-	assert.Equal(t, []string{"accountId", "deployerRoleArn"}, verr.Keys(), "only the account and the deployer have no default: they must never be guessed")
+	assert.Equal(t, []string{"accountId", "deployerRoleArn", "services"}, verr.Keys(),
+		"only the account, the deployer and what runs have no default: they must never be guessed")
 }
 
 // TestProjectFileDeclaresEveryKey keeps Pulumi.yaml and the sections in

@@ -242,10 +242,11 @@ func indexURN(rs []*Resource) map[string]*Resource {
 
 // Get returns the input at a dotted path ("vpcConfig.subnetIds") as a plain
 // value, secrets shown as "[secret]", or nil when absent. Array elements are
-// addressed by index ("tags.Name", "routes.0.cidrBlock").
+// addressed by index ("tags.Name", "routes.0.cidrBlock"); a dot inside a key
+// is escaped ("metadata.labels.app\\.kubernetes\\.io/name").
 func (r *Resource) Get(path string) any {
 	var cur any = Redact(r.Inputs)
-	for _, part := range strings.Split(path, ".") {
+	for _, part := range splitPath(path) {
 		switch v := cur.(type) {
 		case map[string]any:
 			cur = v[part]
@@ -327,4 +328,23 @@ func (inv *Inventory) Descendants(r *Resource) []*Resource {
 		out = append(out, inv.Descendants(c)...)
 	}
 	return out
+}
+
+// splitPath splits a Get path on the dots that are not escaped.
+func splitPath(path string) []string {
+	var parts []string
+	var cur strings.Builder
+	for i := 0; i < len(path); i++ {
+		switch {
+		case path[i] == '\\' && i+1 < len(path) && path[i+1] == '.':
+			cur.WriteByte('.')
+			i++
+		case path[i] == '.':
+			parts = append(parts, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(path[i])
+		}
+	}
+	return append(parts, cur.String())
 }

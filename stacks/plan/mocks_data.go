@@ -70,6 +70,17 @@ func typeOutputs(r *Resource, region, acct, h, physical string) map[string]any {
 			name = physical
 		}
 		return map[string]any{"name": name, "arn": fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", region, acct, name, h[:6])}
+	case "aws:ecr/repository:Repository":
+		name := str("name")
+		if name == "" {
+			name = physical
+		}
+		return map[string]any{
+			"name":          name,
+			"arn":           fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", region, acct, name),
+			"registryId":    acct,
+			"repositoryUrl": fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", acct, region, name),
+		}
 	case "random:index/randomBytes:RandomBytes":
 		n := 32
 		if v := r.Inputs["length"]; v.IsNumber() {
