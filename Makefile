@@ -9,7 +9,7 @@ TOOLS_DIR        ?= /opt/ecommerce-tools
 GOLANGCI_VERSION ?= v2.15.0
 GOLANGCI         := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
 
-.PHONY: plan plan-all test test-infra test-services deps lint bench bench-infra bench-services run-local smoke
+.PHONY: plan plan-all test test-infra test-services deps lint bench bench-infra bench-services run-local smoke pulumi
 
 ## plan: what STACK would create, offline under Pulumi's mock engine (OUT=file.json for the inventory)
 plan:
@@ -20,11 +20,15 @@ plan:
 plan-all:
 	@for s in dev staging prod; do $(MAKE) --no-print-directory plan STACK=$$s OUT=plan-$$s.json || exit 1; done
 
-## test: lint, infrastructure tests under mocks, service tests against real servers
+## test: lint, infrastructure tests (mocks, then real `pulumi preview`s), service tests against real servers
 test: lint test-infra test-services
 
-test-infra:
+test-infra: pulumi
 	$(GO) test -count=1 ./...
+
+## pulumi: the Pulumi CLI the real-engine previews run, built once per machine (scripts/build-pulumi.sh)
+pulumi:
+	@GO=$(GO) TOOLS_DIR=$(TOOLS_DIR) bash scripts/build-pulumi.sh >/dev/null
 
 ## deps: start PostgreSQL, Redis and the SNS/SQS emulator the service tests use
 deps:
