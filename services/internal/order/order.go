@@ -125,7 +125,7 @@ type service struct {
 func New(d *platform.Deps) (*platform.Service, error) {
 	s := &service{
 		d:        d,
-		verify:   authn.NewVerifier(d.Config.AuthJWKSURL, d.Config.JWTIssuer),
+		verify:   authn.NewVerifier(d.Ctx, d.Config.AuthJWKSURL, d.Config.JWTIssuer, d.Config.JWKSRefreshInterval),
 		products: newProductClient(d.Config.ProductAPIURL),
 	}
 	return &platform.Service{

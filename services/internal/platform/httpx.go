@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,6 +24,19 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// RetryAfter, when set, becomes the Retry-After header (whole seconds,
+	// rounded up) of a 429 or 503.
+	RetryAfter time.Duration `json:"-"`
+}
+
+// TooMany reports a client over a rate limit, with when to retry.
+func TooMany(field, msg string, retry time.Duration) *Error {
+	return &Error{Status: http.StatusTooManyRequests, Code: "too_many_requests", Field: field, Message: msg, RetryAfter: retry}
+}
+
+// Overloaded reports load shed before doing the work, with when to retry.
+func Overloaded(msg string, retry time.Duration) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: "overloaded", Message: msg, RetryAfter: retry}
 }
 
 func (e *Error) Error() string {
@@ -81,6 +95,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
 	switch {
 	case errors.As(err, &e):
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+		}
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; nobody reads this response.
 		e = &Error{Status: 499, Code: "canceled", Message: "request canceled"}

@@ -114,7 +114,7 @@ func New(d *platform.Deps) (*platform.Service, error) {
 	if d.Redis == nil {
 		return nil, errors.New("REDIS_URL is required")
 	}
-	s := &service{d: d, verify: authn.NewVerifier(d.Config.AuthJWKSURL, d.Config.JWTIssuer), ttl: d.Config.CacheTTL}
+	s := &service{d: d, verify: authn.NewVerifier(d.Ctx, d.Config.AuthJWKSURL, d.Config.JWTIssuer, d.Config.JWKSRefreshInterval), ttl: d.Config.CacheTTL}
 	return &platform.Service{
 		Migrations: migrations,
 		Routes: func(mux *http.ServeMux) {
