@@ -67,7 +67,7 @@ func New(d *platform.Deps) (*platform.Service, error) {
 	}
 	return &platform.Service{
 		Migrations: migrations,
-		Prune: []platform.PruneTask{{Table: "refresh_tokens", Where: "expires_at < $1", Retention: d.Config.ExpiredRefreshTokenRetention}},
+		Prune:      []platform.PruneTask{{Table: "refresh_tokens", Where: "expires_at < $1", Retention: d.Config.ExpiredRefreshTokenRetention}},
 		Routes: func(mux *http.ServeMux) {
 			mux.HandleFunc("GET /v1/auth/roles", s.requireAdmin(s.listRoles))
 			mux.HandleFunc("PUT /v1/auth/roles/{role}/members/{user}", s.requireAdmin(s.grantRole))
@@ -341,4 +341,3 @@ func (s *service) jwks(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	platform.WriteJSON(w, http.StatusOK, authn.JWKS{Keys: []authn.JWK{authn.PublicJWK(s.key.Public().(ed25519.PublicKey))}})
 }
-

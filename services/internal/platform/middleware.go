@@ -94,9 +94,9 @@ type httpMetrics struct {
 	// sampleRate is the share of successful requests written to the access
 	// log (ACCESS_LOG_SAMPLE_RATE); errors and slow requests always are.
 	sampleRate float64
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	inFlight prometheus.Gauge
+	requests   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+	inFlight   prometheus.Gauge
 }
 
 func newHTTPMetrics(reg prometheus.Registerer, log *slog.Logger) *httpMetrics {
