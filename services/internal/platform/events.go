@@ -26,6 +26,9 @@ const (
 	ProductUpdated = "product.updated"
 	OrderPlaced    = "order.placed"
 	OrderCancelled = "order.cancelled"
+	// StockReserved: product took the stock of every line; the order is
+	// confirmed.
+	StockReserved = "stock.reserved"
 )
 
 // Enqueue writes an event to the outbox inside tx, the transaction of the
