@@ -151,7 +151,7 @@ func New(d *platform.Deps) (*platform.Service, error) {
 			mux.HandleFunc("GET /v1/orders", s.verify.Require(s.list))
 			mux.HandleFunc("GET /v1/orders/{id}", s.verify.Require(s.get))
 		},
-		Handlers: map[string]platform.Handler{platform.OrderCancelled: s.cancelled, platform.StockReserved: s.confirmed},
+		Handlers:   map[string]platform.Handler{platform.OrderCancelled: s.cancelled, platform.StockReserved: s.confirmed},
 		Background: []func(context.Context){s.reconcile},
 	}, nil
 }

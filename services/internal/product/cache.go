@@ -40,7 +40,7 @@ type cache struct {
 	local *expirable.LRU[uuid.UUID, entry] // nil when LOCAL_CACHE_TTL is 0
 	log   *slog.Logger
 
-	requests *prometheus.CounterVec
+	requests                                *prometheus.CounterVec
 	hitLocal, hitRedis, missRedis, errRedis prometheus.Counter
 }
 

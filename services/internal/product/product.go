@@ -336,4 +336,3 @@ func (s *service) getStock(w http.ResponseWriter, r *http.Request) {
 	}
 	platform.WriteJSON(w, http.StatusOK, map[string]any{"product_id": id, "stock": stock})
 }
-
