@@ -12,6 +12,7 @@ import (
 	"path"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -21,6 +22,10 @@ import (
 
 //go:embed migrations/*.sql
 var platformMigrations embed.FS
+
+// QueryTracer, when set before a service starts, traces every query of the
+// pools it opens. Tests count queries per request with it.
+var QueryTracer pgx.QueryTracer
 
 // OpenPool connects a pgx pool and waits, within ctx, until the server
 // answers, so a service that starts before its database does not crash-loop.
@@ -33,6 +38,9 @@ func OpenPool(ctx context.Context, log *slog.Logger, url string, maxConns int32)
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 15 * time.Second
 	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	if QueryTracer != nil {
+		cfg.ConnConfig.Tracer = QueryTracer
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create pool: %w", err)
@@ -64,13 +72,26 @@ func OpenPool(ctx context.Context, log *slog.Logger, url string, maxConns int32)
 // start whose embedded file differs from what was applied fails, naming the
 // file, instead of silently running with a schema the code does not describe.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, service fs.FS) error {
+	// One lock around everything (goose's own lock, below, covers only
+	// its Up): the checksum table and its rows are written under it too.
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: acquire: %w", err)
+	}
+	defer conn.Release()
+	outer := migrationLockID("ecommerce-platform/migrations")
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", outer); err != nil {
+		return fmt.Errorf("migrate: lock: %w", err)
+	}
+	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", outer) }()
+
 	db := stdlib.OpenDBFromPool(pool)
 	defer func() { _ = db.Close() }() // closes only this handle, not the pool
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID()))
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID("ecommerce-platform/goose")))
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_checksums (
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_checksums (
 		migration_set text NOT NULL, version bigint NOT NULL, file text NOT NULL, sha256 bytea NOT NULL,
 		applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (migration_set, version))`); err != nil {
 		return fmt.Errorf("migrate: create schema_checksums: %w", err)
@@ -99,21 +120,21 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, service fs.FS) error {
 		if _, err := p.Up(ctx); err != nil {
 			return fmt.Errorf("migrate %s: %w", set.name, err)
 		}
-		if err := verifyChecksums(ctx, pool, set.name, sub, p.ListSources()); err != nil {
+		if err := verifyChecksums(ctx, conn, set.name, sub, p.ListSources()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func migrationLockID() int64 {
-	sum := sha256.Sum256([]byte("ecommerce-platform/migrations"))
+func migrationLockID(name string) int64 {
+	sum := sha256.Sum256([]byte(name))
 	return int64(binary.BigEndian.Uint64(sum[:8])) //nolint:gosec // any 64 bits make a lock id; wrapping is fine
 }
 
 // verifyChecksums records the hash of each applied file the first time and
 // compares it on every later start.
-func verifyChecksums(ctx context.Context, pool *pgxpool.Pool, set string, fsys fs.FS, sources []*goose.Source) error {
+func verifyChecksums(ctx context.Context, pool *pgxpool.Conn, set string, fsys fs.FS, sources []*goose.Source) error {
 	for _, src := range sources {
 		name := path.Base(src.Path)
 		raw, err := fs.ReadFile(fsys, name)
