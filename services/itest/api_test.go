@@ -474,4 +474,3 @@ func TestProductReadsSurviveRedisOutage(t *testing.T) {
 		}
 	}
 }
-
