@@ -147,9 +147,9 @@ func Load(getenv func(string) string) (Config, error) {
 		LoginMaxFailures:     r.integer("LOGIN_MAX_FAILURES", 10, 0, 1000),
 		LoginFailureWindow:   r.duration("LOGIN_FAILURE_WINDOW", 15*time.Minute, time.Minute, 24*time.Hour),
 
-		PasswordHashBudgetMB: r.integer("PASSWORD_HASH_MEMORY_BUDGET_MB", 128, 8, 64*1024),
-		PasswordHashQueue:    r.integer("PASSWORD_HASH_QUEUE", 64, 0, 10000),
-		PasswordHashWait:     r.duration("PASSWORD_HASH_WAIT", 2*time.Second, 0, 30*time.Second),
+		PasswordHashBudgetMB: r.integer("PASSWORD_HASH_MEMORY_BUDGET_MB", 64, 8, 64*1024),
+		PasswordHashQueue:    r.integer("PASSWORD_HASH_QUEUE", 16, 0, 10000),
+		PasswordHashWait:     r.duration("PASSWORD_HASH_WAIT", time.Second, 0, 30*time.Second),
 		LoginIPMaxAttempts:   r.integer("LOGIN_IP_MAX_ATTEMPTS", 300, 0, 1_000_000),
 		LoginIPWindow:        r.duration("LOGIN_IP_WINDOW", time.Minute, time.Second, 24*time.Hour),
 		TrustedProxies:       r.prefixes("TRUSTED_PROXY_CIDRS"),
