@@ -191,7 +191,7 @@ func clusterOf(t *testing.T, dsn string) func() error {
 			return func() error {
 				out, err := exec.Command("pg_ctlcluster", "--skip-systemctl-redirect", f[0], f[1], "restart").CombinedOutput()
 				if err != nil {
-					return fmt.Errorf("pg_ctlcluster %s %s restart: %v\n%s", f[0], f[1], err, out)
+					return fmt.Errorf("pg_ctlcluster %s %s restart: %w\n%s", f[0], f[1], err, out)
 				}
 				return nil
 			}
