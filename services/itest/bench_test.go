@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strconv"
@@ -258,4 +259,37 @@ func summarize(lat []time.Duration, elapsed time.Duration, errs int64) loadResul
 		return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000
 	}
 	return loadResult{rps: float64(len(lat)) / elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99), errors: errs}
+}
+
+// BenchmarkProductGetHandler is the cached product read's own CPU cost:
+// the whole HTTP stack of the product service (middleware, routing, the
+// in-process cache) called without a network or a load generator, beside
+// a bare handler writing the same bytes. It stays meaningful on a busy
+// machine, where the throughput ratio of BenchmarkPlatform does not.
+func BenchmarkProductGetHandler(b *testing.B) {
+	logLevel = "info"
+	s := startStack(b, stackOptions{skipOrder: true})
+	admin, _, _ := registerAndLogin(b, s, adminEmail)
+	pid := createProduct(b, s, admin, "HANDLER-1", 1999, 10)
+	body := call(b, "GET", s.Product.URL+"/v1/products/"+pid, "", nil).Body
+	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{{"bare", bare}, {"product", s.Product.App.Handler()}} {
+		b.Run(c.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/v1/products/"+pid, nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				c.h.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d", w.Code)
+				}
+			}
+		})
+	}
 }

@@ -135,6 +135,10 @@ func (s *service) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if err := s.throttle.admitClient(ctx, s.clientIP(r)); err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
 	if err := s.gate.acquire(ctx); err != nil {
 		platform.WriteError(w, r, err)
 		return

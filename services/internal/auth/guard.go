@@ -85,8 +85,9 @@ func (g *hashGate) release() {
 
 // Login throttling, counted in Redis so every replica sees the same counts:
 //
-//   - per client address: at most LOGIN_IP_MAX_ATTEMPTS logins per
-//     LOGIN_IP_WINDOW, right or wrong, so one source cannot flood;
+//   - per client address: at most LOGIN_IP_MAX_ATTEMPTS logins and
+//     registrations per LOGIN_IP_WINDOW, right or wrong, so one source
+//     cannot flood;
 //   - per (email, client address): after LOGIN_MAX_FAILURES wrong passwords
 //     within LOGIN_FAILURE_WINDOW that client gets 429 for that email until
 //     the window ends. Keyed by both, a stranger guessing an email locks out
@@ -118,6 +119,28 @@ func failureKey(email string, ip netip.Addr) string {
 // admit counts this attempt against the client's budget and refuses it if
 // the client is over either limit.
 func (t *throttle) admit(ctx context.Context, email string, ip netip.Addr) error {
+	if err := t.admitClient(ctx, ip); err != nil || t.rdb == nil {
+		return err
+	}
+	if max := t.cfg.LoginMaxFailures; max > 0 {
+		pipe := t.rdb.Pipeline()
+		n := pipe.Get(ctx, failureKey(email, ip))
+		ttl := pipe.PTTL(ctx, failureKey(email, ip))
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			platform.Logger(ctx).Warn("login throttle unavailable", "err", err)
+			return nil
+		}
+		if c, _ := n.Int(); c >= max {
+			t.throttled.WithLabelValues("email_client").Inc()
+			return platform.TooMany("email", fmt.Sprintf("too many failed logins; retry in %d seconds", seconds(ttl.Val())), ttl.Val())
+		}
+	}
+	return nil
+}
+
+// admitClient counts an attempt (a login or a registration: both hash a
+// password) against the client address's budget.
+func (t *throttle) admitClient(ctx context.Context, ip netip.Addr) error {
 	if t.rdb == nil {
 		return nil
 	}
@@ -132,20 +155,7 @@ func (t *throttle) admit(ctx context.Context, email string, ip netip.Addr) error
 		}
 		if n.Val() > int64(max) {
 			t.throttled.WithLabelValues("client").Inc()
-			return platform.TooMany("", fmt.Sprintf("too many logins from this address; retry in %d seconds", seconds(ttl.Val())), ttl.Val())
-		}
-	}
-	if max := t.cfg.LoginMaxFailures; max > 0 {
-		pipe := t.rdb.Pipeline()
-		n := pipe.Get(ctx, failureKey(email, ip))
-		ttl := pipe.PTTL(ctx, failureKey(email, ip))
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			platform.Logger(ctx).Warn("login throttle unavailable", "err", err)
-			return nil
-		}
-		if c, _ := n.Int(); c >= max {
-			t.throttled.WithLabelValues("email_client").Inc()
-			return platform.TooMany("email", fmt.Sprintf("too many failed logins; retry in %d seconds", seconds(ttl.Val())), ttl.Val())
+			return platform.TooMany("", fmt.Sprintf("too many attempts from this address; retry in %d seconds", seconds(ttl.Val())), ttl.Val())
 		}
 	}
 	return nil

@@ -222,6 +222,10 @@ func (a *App) goBackground(f func()) {
 // Addr is the address the server listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
+// Handler is the service's whole HTTP stack, middleware included
+// (benchmarks call it without a network in between).
+func (a *App) Handler() http.Handler { return a.srv.Handler }
+
 // Deps exposes the service's connections (tests inspect the database).
 func (a *App) Deps() *Deps { return a.deps }
 

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -97,6 +98,33 @@ type httpMetrics struct {
 	requests   *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
 	inFlight   prometheus.Gauge
+	// series caches the children of requests and latency per label set:
+	// resolving them hashes every label value, on every request otherwise.
+	series sync.Map // seriesKey -> *seriesPair
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type seriesPair struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
+}
+
+func (m *httpMetrics) observe(route, method string, status int, elapsed time.Duration) {
+	k := seriesKey{route, method, status}
+	v, ok := m.series.Load(k)
+	if !ok {
+		v, _ = m.series.LoadOrStore(k, &seriesPair{
+			count:   m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+			latency: m.latency.WithLabelValues(route, method),
+		})
+	}
+	p := v.(*seriesPair)
+	p.count.Inc()
+	p.latency.Observe(elapsed.Seconds())
 }
 
 func newHTTPMetrics(reg prometheus.Registerer, log *slog.Logger) *httpMetrics {
@@ -135,8 +163,7 @@ func (m *httpMetrics) instrument(next http.Handler) http.Handler {
 				route = "unmatched" // keeps label cardinality bounded
 			}
 			elapsed := time.Since(start)
-			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-			m.latency.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+			m.observe(route, r.Method, status, elapsed)
 			m.accessLog(r, route, status, elapsed)
 		}()
 		next.ServeHTTP(rec, r)
