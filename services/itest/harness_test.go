@@ -85,7 +85,9 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	platform.QueryTracer = tracer
-	os.Exit(m.Run())
+	code := m.Run()
+	drops.Wait()
+	os.Exit(code)
 }
 
 // queryTracer lets a test see (and slow down) the services' queries: all
@@ -122,6 +124,23 @@ func onQuery(t testing.TB, h func(ctx context.Context, sql string)) {
 	})
 }
 
+// drops are the databases being dropped; TestMain waits for them.
+var drops sync.WaitGroup
+
+func dropDatabase(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, adminDBURL)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "drop database %s: %v\n", name, err)
+		return
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		fmt.Fprintf(os.Stderr, "drop database %s: %v\n", name, err)
+	}
+}
+
 // newDatabase creates an empty database for one test and drops it after.
 func newDatabase(t testing.TB, prefix string) string {
 	t.Helper()
@@ -135,19 +154,10 @@ func newDatabase(t testing.TB, prefix string) string {
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		t.Fatalf("create database %s: %v", name, err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, adminDBURL)
-		if err != nil {
-			t.Logf("drop database %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Logf("drop database %s: %v", name, err)
-		}
-	})
+	// Dropped in the background: DROP DATABASE waits for a checkpoint,
+	// up to seconds on a busy machine, and nothing waits for the result but
+	// the end of the run (TestMain).
+	t.Cleanup(func() { drops.Go(func() { dropDatabase(name) }) })
 	u, _ := url.Parse(adminDBURL)
 	u.Path = "/" + name
 	return u.String()
