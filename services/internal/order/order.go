@@ -186,15 +186,17 @@ func (s *service) place(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	hash := in.hash()
 
-	// A retry of a request that already succeeded: answer with that order
-	// without calling the product API again.
-	if o, err := s.byKey(ctx, uid, key, hash); err != nil || o != nil {
-		s.replay(w, r, o, err)
-		return
-	}
-
+	// New orders are the common case, so the key is not looked up first:
+	// the insert below finds a key already used (one query less per
+	// order). A retry of a request that succeeded must still get its order
+	// when pricing fails now (product unreachable, stock gone since), so a
+	// pricing failure looks the key up before answering.
 	items, total, currency, err := s.price(ctx, in.Items)
 	if err != nil {
+		if o, kerr := s.byKey(ctx, uid, key, hash); kerr != nil || o != nil {
+			s.replay(w, r, o, kerr)
+			return
+		}
 		platform.WriteError(w, r, err)
 		return
 	}
