@@ -104,7 +104,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.Registry = reg
 	a := &App{deps: d, log: log, served: make(chan error, 1)}
-	bgCtx, cancelBg := context.WithCancel(context.WithoutCancel(ctx))
+	bgCtx, cancelBg := context.WithCancel(WithLogger(context.WithoutCancel(ctx), log))
 	d.Ctx, a.cancelBg = bgCtx, cancelBg
 	defer func() {
 		if err != nil {

@@ -175,12 +175,20 @@ func (m *httpMetrics) instrument(next http.Handler) http.Handler {
 const SlowRequest = time.Second
 
 // accessLog writes one line per request at info: every failure and slow
-// request, and a sample of the rest (at full rate an access log would cost
-// more than the cached product read it describes). The rate is in the line
-// so counts can be scaled back.
+// request except 429s and 503s, and a sample of those and of the rest (at
+// full rate an access log would cost more than the cached product read it
+// describes). The rate is in the line so counts can be scaled back.
 func (m *httpMetrics) accessLog(r *http.Request, route string, status int, elapsed time.Duration) {
 	level, rate := slog.LevelInfo, 1.0
 	switch {
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		// Throttled and shed requests come in floods; they are counted in
+		// the metrics, so the log keeps a sample. (A 503 from a dependency
+		// outage also logs its cause, unsampled, where it happens.)
+		if m.sampleRate <= 0 || mrand.Float64() >= m.sampleRate { //nolint:gosec // sampling, not security
+			return
+		}
+		level, rate = slog.LevelWarn, m.sampleRate
 	case status >= 500:
 		level = slog.LevelWarn
 	case status >= 400 || elapsed >= SlowRequest:
