@@ -26,11 +26,11 @@ func TestFlow(t *testing.T) {
 
 	eventually(t, 15*time.Second, "stock reserved", func() bool { return stockOf(t, s, pid) == 7 })
 
-	r = call(t, "GET", s.Order.URL+"/v1/orders/"+orderID, token, nil)
-	expect(t, r, http.StatusOK)
-	if got := r.json(t)["status"]; got != "placed" {
-		t.Fatalf("order status %v after reservation", got)
-	}
+	// The reservation confirms the order.
+	eventually(t, 15*time.Second, "order confirmed", func() bool {
+		r := call(t, "GET", s.Order.URL+"/v1/orders/"+orderID, token, nil)
+		return r.Status == http.StatusOK && r.json(t)["status"] == "confirmed"
+	})
 	r = call(t, "GET", s.Order.URL+"/v1/orders", token, nil)
 	expect(t, r, http.StatusOK)
 	if items := r.json(t)["items"].([]any); len(items) != 1 || items[0].(map[string]any)["id"] != orderID {

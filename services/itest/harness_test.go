@@ -84,7 +84,61 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "SKIP: "+msg)
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	platform.QueryTracer = tracer
+	code := m.Run()
+	drops.Wait()
+	os.Exit(code)
+}
+
+// queryTracer lets a test see (and slow down) the services' queries: all
+// services in this process share it, so hooks filter by the request id the
+// query's context carries, or by the SQL.
+type queryTracer struct {
+	mu   sync.Mutex
+	hook func(ctx context.Context, sql string)
+}
+
+var tracer = &queryTracer{}
+
+func (q *queryTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	q.mu.Lock()
+	h := q.hook
+	q.mu.Unlock()
+	if h != nil {
+		h(ctx, data.SQL)
+	}
+	return ctx
+}
+
+func (q *queryTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// onQuery installs a hook for the rest of the test.
+func onQuery(t testing.TB, h func(ctx context.Context, sql string)) {
+	tracer.mu.Lock()
+	tracer.hook = h
+	tracer.mu.Unlock()
+	t.Cleanup(func() {
+		tracer.mu.Lock()
+		tracer.hook = nil
+		tracer.mu.Unlock()
+	})
+}
+
+// drops are the databases being dropped; TestMain waits for them.
+var drops sync.WaitGroup
+
+func dropDatabase(name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, adminDBURL)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "drop database %s: %v\n", name, err)
+		return
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		fmt.Fprintf(os.Stderr, "drop database %s: %v\n", name, err)
+	}
 }
 
 // newDatabase creates an empty database for one test and drops it after.
@@ -100,19 +154,10 @@ func newDatabase(t testing.TB, prefix string) string {
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		t.Fatalf("create database %s: %v", name, err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, adminDBURL)
-		if err != nil {
-			t.Logf("drop database %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Logf("drop database %s: %v", name, err)
-		}
-	})
+	// Dropped in the background: DROP DATABASE waits for a checkpoint,
+	// up to seconds on a busy machine, and nothing waits for the result but
+	// the end of the run (TestMain).
+	t.Cleanup(func() { drops.Go(func() { dropDatabase(name) }) })
 	u, _ := url.Parse(adminDBURL)
 	u.Path = "/" + name
 	return u.String()
@@ -301,7 +346,11 @@ type stack struct {
 
 type stackOptions struct {
 	orderVars map[string]string
+	authVars  map[string]string
 	skipOrder bool
+	// orderEventsLost leaves the order topic without subscribers: what the
+	// order service publishes is accepted by the broker and lost.
+	orderEventsLost bool
 }
 
 func startStack(t testing.TB, opts ...stackOptions) *stack {
@@ -321,14 +370,23 @@ func startStack(t testing.TB, opts ...stackOptions) *stack {
 		s.Queues[n] = newQueue(t, n+"-queue", 2, 3)
 	}
 	subscribe(t, s.Topics["auth"], s.Queues["user"], true)
-	subscribe(t, s.Topics["order"], s.Queues["product"], true)
+	if !o.orderEventsLost {
+		subscribe(t, s.Topics["order"], s.Queues["product"], true)
+	}
 	// Not raw, to exercise unwrapping of SNS notifications.
 	subscribe(t, s.Topics["product"], s.Queues["order"], false)
 
-	s.Auth = startService(t, "auth", map[string]string{
+	authVars := map[string]string{
 		"DATABASE_URL": s.DB["auth"], "TOPIC_ARN": s.Topics["auth"], "JWT_SIGNING_KEY": signingKeyPEM(t), "ADMIN_EMAILS": adminEmail,
 		"REDIS_URL": redisURL, "LOGIN_MAX_FAILURES": "4",
-	})
+		// Every test logs in from 127.0.0.1; the per-address limit has its
+		// own test with its own addresses.
+		"LOGIN_IP_MAX_ATTEMPTS": "0",
+	}
+	for k, v := range o.authVars {
+		authVars[k] = v
+	}
+	s.Auth = startService(t, "auth", authVars)
 	jwks := s.Auth.URL + "/v1/auth/jwks"
 	s.Product = startService(t, "product", map[string]string{
 		"DATABASE_URL": s.DB["product"], "REDIS_URL": redisURL, "QUEUE_URL": s.Queues["product"].URL,

@@ -46,7 +46,8 @@ start() {
 }
 
 start auth TOPIC_ARN="arn:aws:sns:$region:$account:auth-events" \
-  JWT_SIGNING_KEY="$(cat "$run/jwt-signing-key.pem")" ADMIN_EMAILS="${ADMIN_EMAILS:-admin@example.com}"
+  JWT_SIGNING_KEY="$(cat "$run/jwt-signing-key.pem")" ADMIN_EMAILS="${ADMIN_EMAILS:-admin@example.com}" \
+  TRUSTED_PROXY_CIDRS="127.0.0.0/8,::1/128"
 start product TOPIC_ARN="arn:aws:sns:$region:$account:product-events" \
   QUEUE_URL="$aws/$account/product-queue"
 start order TOPIC_ARN="arn:aws:sns:$region:$account:order-events" \

@@ -67,6 +67,19 @@ pid=$(field .id)
 step "customer cannot create products" 403 "${J[@]}" -H "Authorization: Bearer $token" \
   -d '{"sku":"X","name":"x","price_cents":1}' "$PRODUCT/v1/products"
 step "get product" 200 "$PRODUCT/v1/products/$pid"
+etag=$(curl -sS -o /dev/null -D - "$PRODUCT/v1/products/$pid" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')
+step "rename (PATCH with If-Match)" 200 "${J[@]}" -X PATCH -H "Authorization: Bearer $admin" -H "If-Match: $etag" \
+  -d '{"name":"Smoke mug, blue"}' "$PRODUCT/v1/products/$pid"
+step "stale If-Match refused" 412 "${J[@]}" -X PATCH -H "Authorization: Bearer $admin" -H "If-Match: $etag" \
+  -d '{"name":"Smoke mug, red"}' "$PRODUCT/v1/products/$pid"
+step "stock delivery (adjustment)" 200 "${J[@]}" -H "Authorization: Bearer $admin" \
+  -d '{"delta":5,"reason":"smoke delivery"}' "$PRODUCT/v1/products/$pid/stock-adjustments"
+step "stock adjustment back" 200 "${J[@]}" -H "Authorization: Bearer $admin" \
+  -d '{"delta":-5,"reason":"smoke"}' "$PRODUCT/v1/products/$pid/stock-adjustments"
+step "NUL refused naming the field" 400 "${J[@]}" -X PATCH -H "Authorization: Bearer $admin" \
+  -d '{"name":"a\u0000b"}' "$PRODUCT/v1/products/$pid"
+[ "$(field .error.field)" = name ] || { echo "smoke: FAIL error does not name name" >&2; exit 1; }
+step "roles (admin only)" 200 -H "Authorization: Bearer $admin" "$AUTH/v1/auth/roles"
 step "search products" 200 "$PRODUCT/v1/products?q=smoke+mug&limit=5"
 [ "$(jq -r --arg id "$pid" '[.items[].id] | index($id) != null' "$body")" = true ] || { echo "smoke: FAIL search misses the product" >&2; exit 1; }
 
@@ -79,8 +92,7 @@ step "same key, same order" 200 "${J[@]}" -H "Authorization: Bearer $token" -H "
 step "missing Idempotency-Key" 400 "${J[@]}" -H "Authorization: Bearer $token" -d "$order_body" "$ORDER/v1/orders"
 
 wait_for "stock reserved (10 -> 7)" '.stock == 7' "$PRODUCT/v1/products/$pid/stock"
-step "get order" 200 -H "Authorization: Bearer $token" "$ORDER/v1/orders/$oid"
-[ "$(field .status)" = placed ] || { echo "smoke: FAIL order status $(field .status)" >&2; exit 1; }
+wait_for "order confirmed" '.status == "confirmed"' -H "Authorization: Bearer $token" "$ORDER/v1/orders/$oid"
 wait_for "order in my list" "[.items[].id] | index(\"$oid\") != null" -H "Authorization: Bearer $token" "$ORDER/v1/orders"
 wait_for "profile created from user.registered" ".user_id == \"$uid\"" -H "Authorization: Bearer $token" "$USERS/v1/users/me"
 step "update profile" 200 "${J[@]}" -X PUT -H "Authorization: Bearer $token" -d '{"display_name":"Smoke Tester"}' "$USERS/v1/users/me"

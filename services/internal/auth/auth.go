@@ -10,10 +10,8 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/mail"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,7 +21,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/example/ecommerce-platform/services/internal/authn"
 	"github.com/example/ecommerce-platform/services/internal/config"
@@ -40,9 +37,12 @@ const (
 )
 
 type service struct {
-	d      *platform.Deps
-	key    ed25519.PrivateKey
-	params *argon2id.Params
+	d        *platform.Deps
+	key      ed25519.PrivateKey
+	params   *argon2id.Params
+	gate     *hashGate
+	throttle *throttle
+	verify   *authn.Verifier
 	// dummyHash is compared against when the email is unknown, so login
 	// takes as long whether or not the account exists.
 	dummyHash string
@@ -60,9 +60,18 @@ func New(d *platform.Deps) (*platform.Service, error) {
 	if s.dummyHash, err = argon2id.CreateHash("not-a-password", s.params); err != nil {
 		return nil, err
 	}
+	s.gate = newHashGate(d.Config, d.Registry)
+	s.throttle = newThrottle(d.Redis, d.Config, d.Registry)
+	if s.verify, err = authn.NewLocalVerifier(s.key.Public().(ed25519.PublicKey), d.Config.JWTIssuer); err != nil {
+		return nil, err
+	}
 	return &platform.Service{
 		Migrations: migrations,
+		Prune:      []platform.PruneTask{{Table: "refresh_tokens", Where: "expires_at < $1", Retention: d.Config.ExpiredRefreshTokenRetention}},
 		Routes: func(mux *http.ServeMux) {
+			mux.HandleFunc("GET /v1/auth/roles", s.requireAdmin(s.listRoles))
+			mux.HandleFunc("PUT /v1/auth/roles/{role}/members/{user}", s.requireAdmin(s.grantRole))
+			mux.HandleFunc("DELETE /v1/auth/roles/{role}/members/{user}", s.requireAdmin(s.revokeRole))
 			mux.HandleFunc("POST /v1/auth/register", s.register)
 			mux.HandleFunc("POST /v1/auth/login", s.login)
 			mux.HandleFunc("POST /v1/auth/refresh", s.refresh)
@@ -125,20 +134,26 @@ func (s *service) register(w http.ResponseWriter, r *http.Request) {
 	if !platform.DecodeRequest(w, r, &in) {
 		return
 	}
+	ctx := r.Context()
+	if err := s.throttle.admitClient(ctx, s.clientIP(r)); err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
+	if err := s.gate.acquire(ctx); err != nil {
+		platform.WriteError(w, r, err)
+		return
+	}
 	hash, err := argon2id.CreateHash(in.Password, s.params)
+	s.gate.release()
 	if err != nil {
 		platform.WriteError(w, r, err)
 		return
 	}
-	role := "customer"
-	if slices.Contains(s.d.Config.AdminEmails, in.Email) {
-		role = authn.RoleAdmin
-	}
 	id := uuid.New()
-	ctx := r.Context()
+	role := s.bootstrapRole(in.Email)
 	err = pgx.BeginFunc(ctx, s.d.Write, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "INSERT INTO users (id, email, password_hash, role) VALUES ($1, $2, $3, $4)",
-			id, in.Email, hash, role); err != nil {
+		if _, err := tx.Exec(ctx, "INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)",
+			id, in.Email, hash); err != nil {
 			return err
 		}
 		_, err := platform.Enqueue(ctx, tx, config.Auth, platform.UserRegistered,
@@ -163,34 +178,30 @@ func (s *service) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	if err := s.checkThrottle(ctx, in.Email); err != nil {
+	ip := s.clientIP(r)
+	// Cheap refusals first: throttles, then the hash gate, all before any
+	// password is hashed.
+	if err := s.throttle.admit(ctx, in.Email, ip); err != nil {
 		platform.WriteError(w, r, err)
 		return
 	}
-	var id uuid.UUID
-	var hash, role string
-	// The primary: a login right after register must see the new user.
-	err := s.d.Write.QueryRow(ctx, "SELECT id, password_hash, role FROM users WHERE email = $1", in.Email).Scan(&id, &hash, &role)
-	found := err == nil
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	if err := s.gate.acquire(ctx); err != nil {
 		platform.WriteError(w, r, err)
 		return
 	}
-	if !found {
-		hash = s.dummyHash
-	}
-	match, err := argon2id.ComparePasswordAndHash(in.Password, hash)
+	id, found, match, err := s.checkPassword(ctx, in)
+	s.gate.release()
 	if err != nil {
 		platform.WriteError(w, r, err)
 		return
 	}
 	if !found || !match {
-		s.recordFailure(ctx, in.Email)
+		s.throttle.failed(ctx, in.Email, ip)
 		platform.WriteError(w, r, platform.Unauthorized("password", "email or password is wrong"))
 		return
 	}
-	s.clearFailures(ctx, in.Email)
-	resp, err := s.issue(ctx, s.d.Write, id, in.Email, role, uuid.New())
+	s.throttle.succeeded(ctx, in.Email, ip)
+	resp, err := s.issue(ctx, s.d.Write, id, in.Email, uuid.New())
 	if err != nil {
 		platform.WriteError(w, r, err)
 		return
@@ -198,13 +209,39 @@ func (s *service) login(w http.ResponseWriter, r *http.Request) {
 	platform.WriteJSON(w, http.StatusOK, resp)
 }
 
-type execer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+// checkPassword compares against the stored hash, or against a dummy one
+// when the email is unknown, so login takes as long either way.
+func (s *service) checkPassword(ctx context.Context, in Credentials) (id uuid.UUID, found, match bool, err error) {
+	var hash string
+	// The primary: a login right after register must see the new user.
+	err = s.d.Write.QueryRow(ctx, "SELECT id, password_hash FROM users WHERE email = $1", in.Email).Scan(&id, &hash)
+	found = err == nil
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return id, false, false, err
+	}
+	if !found {
+		hash = s.dummyHash
+	}
+	match, err = argon2id.ComparePasswordAndHash(in.Password, hash)
+	return id, found, match, err
 }
 
-func (s *service) issue(ctx context.Context, db execer, userID uuid.UUID, email, role string, family uuid.UUID) (*TokenResponse, error) {
+type dbtx interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// issue signs an access token with the role the user has now: a grant in
+// the database, or an email in ADMIN_EMAILS. Checked at every issue (login
+// and refresh), so a revoked grant or an address removed from the
+// configuration stops yielding admin tokens from the next refresh on.
+func (s *service) issue(ctx context.Context, db dbtx, userID uuid.UUID, email string, family uuid.UUID) (*TokenResponse, error) {
 	now := time.Now()
 	cfg := s.d.Config
+	role, err := s.roleOf(ctx, db, userID, email)
+	if err != nil {
+		return nil, err
+	}
 	access, err := authn.Sign(s.key, authn.Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer: cfg.JWTIssuer, Subject: userID.String(), ID: uuid.NewString(),
@@ -248,13 +285,13 @@ func (s *service) refresh(w http.ResponseWriter, r *http.Request) {
 	var family uuid.UUID
 	err := pgx.BeginFunc(ctx, s.d.Write, func(tx pgx.Tx) error {
 		var userID uuid.UUID
-		var email, role string
+		var email string
 		var expires time.Time
 		var revoked *time.Time
-		err := tx.QueryRow(ctx, `SELECT t.user_id, t.family_id, t.expires_at, t.revoked_at, u.email, u.role
+		err := tx.QueryRow(ctx, `SELECT t.user_id, t.family_id, t.expires_at, t.revoked_at, u.email
 			FROM refresh_tokens t JOIN users u ON u.id = t.user_id
 			WHERE t.token_hash = $1 FOR UPDATE OF t`, hashToken(in.RefreshToken)).
-			Scan(&userID, &family, &expires, &revoked, &email, &role)
+			Scan(&userID, &family, &expires, &revoked, &email)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errReused
 		}
@@ -271,7 +308,7 @@ func (s *service) refresh(w http.ResponseWriter, r *http.Request) {
 		if _, err := tx.Exec(ctx, "UPDATE refresh_tokens SET revoked_at = now() WHERE token_hash = $1", hashToken(in.RefreshToken)); err != nil {
 			return err
 		}
-		resp, err = s.issue(ctx, tx, userID, email, role, family)
+		resp, err = s.issue(ctx, tx, userID, email, family)
 		return err
 	})
 	if reused {
@@ -307,55 +344,4 @@ func (s *service) logout(w http.ResponseWriter, r *http.Request) {
 func (s *service) jwks(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	platform.WriteJSON(w, http.StatusOK, authn.JWKS{Keys: []authn.JWK{authn.PublicJWK(s.key.Public().(ed25519.PublicKey))}})
-}
-
-// Login throttling: after LOGIN_MAX_FAILURES wrong passwords for one email
-// within LOGIN_FAILURE_WINDOW, logins for it are refused until the window
-// passes. Counted in Redis so every replica sees the same count; without
-// Redis, or while it is down, logins are not throttled (fail open), since
-// locking everyone out is worse than slower guessing.
-
-func throttleKey(email string) string { return "auth:login-failures:" + email }
-
-func (s *service) checkThrottle(ctx context.Context, email string) error {
-	max := s.d.Config.LoginMaxFailures
-	if s.d.Redis == nil || max == 0 {
-		return nil
-	}
-	n, err := s.d.Redis.Get(ctx, throttleKey(email)).Int()
-	if err != nil {
-		if !errors.Is(err, redis.Nil) {
-			platform.Logger(ctx).Warn("login throttle unavailable", "err", err)
-		}
-		return nil
-	}
-	if n < max {
-		return nil
-	}
-	ttl, _ := s.d.Redis.TTL(ctx, throttleKey(email)).Result()
-	return &platform.Error{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Field: "email",
-		Message: fmt.Sprintf("too many failed logins; retry in %d seconds", int(ttl.Seconds())+1)}
-}
-
-func (s *service) recordFailure(ctx context.Context, email string) {
-	if s.d.Redis == nil || s.d.Config.LoginMaxFailures == 0 {
-		return
-	}
-	pipe := s.d.Redis.TxPipeline()
-	pipe.Incr(ctx, throttleKey(email))
-	// The window starts at the first failure and is not extended by later
-	// ones, so a locked account always reopens on time.
-	pipe.ExpireNX(ctx, throttleKey(email), s.d.Config.LoginFailureWindow)
-	if _, err := pipe.Exec(ctx); err != nil {
-		platform.Logger(ctx).Warn("login throttle unavailable", "err", err)
-	}
-}
-
-func (s *service) clearFailures(ctx context.Context, email string) {
-	if s.d.Redis == nil || s.d.Config.LoginMaxFailures == 0 {
-		return
-	}
-	if err := s.d.Redis.Del(ctx, throttleKey(email)).Err(); err != nil {
-		platform.Logger(ctx).Warn("login throttle unavailable", "err", err)
-	}
 }

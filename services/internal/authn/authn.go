@@ -7,15 +7,18 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/example/ecommerce-platform/services/internal/platform"
 )
@@ -64,88 +67,117 @@ func Sign(key ed25519.PrivateKey, c Claims) (string, error) {
 	return t.SignedString(key)
 }
 
-// Verifier checks tokens against a JWKS URL. Keys are cached; an unknown kid
-// triggers a refetch, at most once per MinRefresh so forged kids cannot turn
-// the verifier into a load generator against auth.
+// Verifier checks tokens against auth's JWKS. The key set is kept by
+// github.com/MicahParks/jwkset, which refreshes it in the background every
+// refresh interval and replaces the cached keys only when a fetch succeeds:
+// a check never waits for the key endpoint while keys are cached, a key
+// auth withdraws stops verifying after one interval, and a failing endpoint
+// leaves the last good keys in service. A token whose kid is unknown (a
+// rotation not yet seen, or a forgery) triggers one on-demand fetch that
+// concurrent checks share, at most once per MinRefresh, so forged kids
+// cannot turn the verifier into a load generator against auth.
 type Verifier struct {
-	URL        string
 	Issuer     string
-	Client     *http.Client
 	MinRefresh time.Duration
-	// MaxAge bounds how long a cached key set is trusted.
-	MaxAge time.Duration
 
+	url    string
+	client *http.Client
+	ctx    context.Context
+	store  jwkset.Storage
+	log    *slog.Logger
+
+	fetch     singleflight.Group
 	mu        sync.Mutex
-	keys      map[string]ed25519.PublicKey
 	lastFetch time.Time
+	// Fetches counts on-demand fetches (tests assert coalescing with it).
+	Fetches atomic.Int64
 }
 
-// NewVerifier returns a verifier for tokens from issuer whose keys are at url.
-func NewVerifier(url, issuer string) *Verifier {
-	return &Verifier{URL: url, Issuer: issuer, Client: &http.Client{Timeout: 3 * time.Second}, MinRefresh: 5 * time.Second, MaxAge: time.Hour}
+// NewVerifier returns a verifier for tokens from issuer whose keys are at
+// url, refreshed every refresh until ctx ends.
+func NewVerifier(ctx context.Context, url, issuer string, refresh time.Duration) *Verifier {
+	v := &Verifier{Issuer: issuer, MinRefresh: 5 * time.Second, url: url, ctx: ctx,
+		client: &http.Client{Timeout: 3 * time.Second}, store: jwkset.NewMemoryStorage(), log: platform.Logger(ctx)}
+	// NoErrorReturnFirstHTTPReq: auth may start after us; the first token
+	// then fetches on demand.
+	_, err := jwkset.NewStorageFromHTTP(url, jwkset.HTTPClientStorageOptions{
+		Client: v.client, Ctx: ctx, HTTPTimeout: 3 * time.Second, RefreshInterval: refresh, Storage: v.store,
+		NoErrorReturnFirstHTTPReq: true,
+		RefreshErrorHandler: func(_ context.Context, err error) {
+			v.log.Warn("jwks refresh failed; the last good keys stay in use", "url", url, "err", err)
+		},
+	})
+	if err != nil {
+		// Only a malformed URL gets here, and config already checked it.
+		v.log.Error("jwks storage", "url", url, "err", err)
+	}
+	return v
+}
+
+// NewLocalVerifier verifies tokens signed by pub, a key this process holds
+// (auth checks its own tokens without fetching its own JWKS).
+func NewLocalVerifier(pub ed25519.PublicKey, issuer string) (*Verifier, error) {
+	store := jwkset.NewMemoryStorage()
+	jwk, err := jwkset.NewJWKFromKey(pub, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{KID: KeyID(pub), ALG: jwkset.AlgEdDSA, USE: jwkset.UseSig}})
+	if err != nil {
+		return nil, err
+	}
+	if err := store.KeyWrite(context.Background(), jwk); err != nil {
+		return nil, err
+	}
+	return &Verifier{Issuer: issuer, store: store, log: slog.Default()}, nil
+}
+
+// refreshNow fetches the key set once for all concurrent callers, unless
+// one was fetched less than MinRefresh ago.
+func (v *Verifier) refreshNow() error {
+	if v.url == "" {
+		return nil
+	}
+	_, err, _ := v.fetch.Do("jwks", func() (any, error) {
+		v.mu.Lock()
+		recent := time.Since(v.lastFetch) < v.MinRefresh
+		if !recent {
+			v.lastFetch = time.Now()
+		}
+		v.mu.Unlock()
+		if recent {
+			return nil, nil
+		}
+		v.Fetches.Add(1)
+		// Detached from the request: the callers sharing this fetch must
+		// not fail because the one that started it gave up.
+		_, err := jwkset.NewStorageFromHTTP(v.url, jwkset.HTTPClientStorageOptions{
+			Client: v.client, Ctx: context.WithoutCancel(v.ctx), HTTPTimeout: 3 * time.Second, Storage: v.store,
+		})
+		return nil, err
+	})
+	return err
 }
 
 func (v *Verifier) key(ctx context.Context, kid string) (ed25519.PublicKey, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if k, ok := v.keys[kid]; ok {
-		if time.Since(v.lastFetch) < v.MaxAge {
-			return k, nil
-		}
-		// Old enough to refetch, so a key auth has withdrawn stops being
-		// accepted; if auth is unreachable the cached key still serves.
-		if keys, err := v.fetch(ctx); err == nil {
-			v.keys, v.lastFetch = keys, time.Now()
-			if k, ok := keys[kid]; ok {
-				return k, nil
+	jwk, err := v.store.KeyRead(ctx, kid)
+	if errors.Is(err, jwkset.ErrKeyNotFound) {
+		fetchErr := v.refreshNow()
+		if jwk, err = v.store.KeyRead(ctx, kid); errors.Is(err, jwkset.ErrKeyNotFound) {
+			if all, _ := v.store.KeyReadAll(ctx); len(all) == 0 {
+				// Never had keys: the server's problem, not the token's.
+				if fetchErr == nil {
+					fetchErr = errors.New("no keys fetched yet")
+				}
+				return nil, fmt.Errorf("%w: %w", errKeyUnavailable, fetchErr)
 			}
 			return nil, fmt.Errorf("unknown key id %q", kid)
 		}
-		return k, nil
 	}
-	if time.Since(v.lastFetch) < v.MinRefresh && v.keys != nil {
-		return nil, fmt.Errorf("unknown key id %q", kid)
-	}
-	keys, err := v.fetch(ctx)
 	if err != nil {
 		return nil, err
 	}
-	v.keys, v.lastFetch = keys, time.Now()
-	if k, ok := keys[kid]; ok {
-		return k, nil
+	pub, ok := jwk.Key().(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("key %q is not an Ed25519 key", kid)
 	}
-	return nil, fmt.Errorf("unknown key id %q", kid)
-}
-
-func (v *Verifier) fetch(ctx context.Context) (map[string]ed25519.PublicKey, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.URL, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := v.Client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetch jwks: %w", err)
-	}
-	defer func() { _ = resp.Body.Close() }() // a read-only body: nothing to report
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch jwks: status %d", resp.StatusCode)
-	}
-	var set JWKS
-	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 1<<20)).Decode(&set); err != nil {
-		return nil, fmt.Errorf("decode jwks: %w", err)
-	}
-	keys := map[string]ed25519.PublicKey{}
-	for _, k := range set.Keys {
-		if k.Kty != "OKP" || k.Crv != "Ed25519" {
-			continue
-		}
-		raw, err := base64.RawURLEncoding.DecodeString(k.X)
-		if err != nil || len(raw) != ed25519.PublicKeySize {
-			continue
-		}
-		keys[k.Kid] = ed25519.PublicKey(raw)
-	}
-	return keys, nil
+	return pub, nil
 }
 
 // errKeyUnavailable marks a failure to reach the JWKS, which is the
@@ -162,14 +194,14 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 			return nil, errors.New("token has no key id")
 		}
 		k, err := v.key(ctx, kid)
-		if err != nil && !strings.HasPrefix(err.Error(), "unknown key id") {
+		if errors.Is(err, errKeyUnavailable) {
 			fetchErr = err
 		}
 		return k, err
 	}, jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithIssuer(v.Issuer), jwt.WithExpirationRequired(),
 		jwt.WithLeeway(30*time.Second))
 	if fetchErr != nil {
-		return nil, fmt.Errorf("%w: %w", errKeyUnavailable, fetchErr)
+		return nil, fetchErr
 	}
 	if err != nil {
 		return nil, err

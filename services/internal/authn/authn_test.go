@@ -1,7 +1,6 @@
 package authn
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -20,10 +19,20 @@ type jwksServer struct {
 	mu      sync.Mutex
 	keys    []ed25519.PublicKey
 	fetches atomic.Int32
+	delay   time.Duration
+	failing bool
 }
 
 func (s *jwksServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.fetches.Add(1)
+	s.mu.Lock()
+	delay, failing := s.delay, s.failing
+	s.mu.Unlock()
+	time.Sleep(delay)
+	if failing {
+		http.Error(w, "down", http.StatusInternalServerError)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var set JWKS
@@ -52,9 +61,9 @@ func TestVerify(t *testing.T) {
 	js := &jwksServer{keys: []ed25519.PublicKey{k1.Public().(ed25519.PublicKey)}}
 	srv := httptest.NewServer(js)
 	defer srv.Close()
-	v := NewVerifier(srv.URL, "iss")
+	ctx := t.Context()
+	v := NewVerifier(ctx, srv.URL, "iss", time.Hour)
 	v.MinRefresh = 0
-	ctx := context.Background()
 
 	tok, err := Sign(k1, claims(time.Minute))
 	if err != nil {
@@ -103,7 +112,7 @@ func TestVerify(t *testing.T) {
 func TestRequireMiddleware(t *testing.T) {
 	k := newKey(t)
 	srv := httptest.NewServer(&jwksServer{keys: []ed25519.PublicKey{k.Public().(ed25519.PublicKey)}})
-	v := NewVerifier(srv.URL, "iss")
+	v := NewVerifier(t.Context(), srv.URL, "iss", time.Hour)
 	h := v.RequireRole("admin", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
 	customer := claims(time.Minute)
 	customer.Role = "customer"
@@ -125,7 +134,7 @@ func TestRequireMiddleware(t *testing.T) {
 	}
 	// JWKS unreachable: the server's fault, a 503, not the caller's 401.
 	srv.Close()
-	v2 := NewVerifier(srv.URL, "iss")
+	v2 := NewVerifier(t.Context(), srv.URL, "iss", time.Hour)
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Authorization", "Bearer "+admin)
 	w := httptest.NewRecorder()
@@ -135,24 +144,85 @@ func TestRequireMiddleware(t *testing.T) {
 	}
 }
 
-func TestWithdrawnKeyStopsVerifyingAfterMaxAge(t *testing.T) {
+// A withdrawn key stops verifying after one background refresh; a refresh
+// that fails keeps the last good keys in service.
+func TestBackgroundRefresh(t *testing.T) {
 	k1, k2 := newKey(t), newKey(t)
 	js := &jwksServer{keys: []ed25519.PublicKey{k1.Public().(ed25519.PublicKey)}}
 	srv := httptest.NewServer(js)
 	defer srv.Close()
-	v := NewVerifier(srv.URL, "iss")
+	v := NewVerifier(t.Context(), srv.URL, "iss", 50*time.Millisecond)
 	tok, _ := Sign(k1, claims(time.Minute))
-	if _, err := v.Verify(context.Background(), tok); err != nil {
+	if _, err := v.Verify(t.Context(), tok); err != nil {
 		t.Fatal(err)
 	}
 	js.mu.Lock()
-	js.keys = []ed25519.PublicKey{k2.Public().(ed25519.PublicKey)}
+	js.failing = true
 	js.mu.Unlock()
-	if _, err := v.Verify(context.Background(), tok); err != nil {
-		t.Fatalf("within MaxAge the cached key must serve: %v", err)
+	before := js.fetches.Load()
+	waitFor(t, "refreshes against the failing endpoint", func() bool { return js.fetches.Load() >= before+3 })
+	if _, err := v.Verify(t.Context(), tok); err != nil {
+		t.Fatalf("failed refreshes dropped the last good key: %v", err)
 	}
-	v.MaxAge = 0
-	if _, err := v.Verify(context.Background(), tok); err == nil {
-		t.Fatal("a withdrawn key still verifies after MaxAge")
+	js.mu.Lock()
+	js.failing, js.keys = false, []ed25519.PublicKey{k2.Public().(ed25519.PublicKey)}
+	js.mu.Unlock()
+	waitFor(t, "the withdrawn key to stop verifying", func() bool {
+		_, err := v.Verify(t.Context(), tok)
+		return err != nil
+	})
+}
+
+// The defect: once keys aged out, ten concurrent checks against a slow key
+// endpoint fetched ten times, one after another. Now checks with a cached
+// key never fetch, and concurrent checks of an unknown kid share one fetch.
+func TestChecksDoNotWaitForTheKeyEndpoint(t *testing.T) {
+	k1, k2 := newKey(t), newKey(t)
+	js := &jwksServer{keys: []ed25519.PublicKey{k1.Public().(ed25519.PublicKey)}}
+	srv := httptest.NewServer(js)
+	defer srv.Close()
+	v := NewVerifier(t.Context(), srv.URL, "iss", time.Hour)
+	v.MinRefresh = 0
+	tok1, _ := Sign(k1, claims(time.Minute))
+	if _, err := v.Verify(t.Context(), tok1); err != nil {
+		t.Fatal(err)
 	}
+	js.mu.Lock()
+	js.delay = 300 * time.Millisecond
+	js.keys = append(js.keys, k2.Public().(ed25519.PublicKey))
+	js.mu.Unlock()
+	start := js.fetches.Load()
+	verifyAll := func(tok string) {
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := v.Verify(t.Context(), tok); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	verifyAll(tok1)
+	if n := js.fetches.Load() - start; n != 0 {
+		t.Fatalf("10 checks of a cached key fetched %d times", n)
+	}
+	tok2, _ := Sign(k2, claims(time.Minute))
+	verifyAll(tok2) // a rotation: every check needs the new key
+	if n := js.fetches.Load() - start; n != 1 {
+		t.Fatalf("10 concurrent checks of a new kid fetched %d times, want 1", n)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 200 {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -58,6 +59,38 @@ type Config struct {
 	PasswordHashMemoryKB uint32
 	LoginMaxFailures     int
 	LoginFailureWindow   time.Duration
+
+	// Login cost bounds (auth): how many argon2id hashes may run at once
+	// (derived from PasswordHashBudgetMB / PasswordHashMemoryKB), how many
+	// logins may queue for a slot and for how long.
+	PasswordHashBudgetMB int
+	PasswordHashQueue    int
+	PasswordHashWait     time.Duration
+	LoginIPMaxAttempts   int
+	LoginIPWindow        time.Duration
+	TrustedProxies       []netip.Prefix
+
+	AccessLogSampleRate float64
+	JWKSRefreshInterval time.Duration
+	LocalCacheTTL       time.Duration
+	LocalCacheEntries   int
+
+	OrderRedriveAfter      time.Duration
+	OrderCancelAfter       time.Duration
+	OrderReconcileInterval time.Duration
+
+	PruneInterval                time.Duration
+	ProcessedMessagesRetention   time.Duration
+	ExpiredRefreshTokenRetention time.Duration
+}
+
+// HashSlots is how many password hashes may run at once: the memory budget
+// divided by the memory one hash takes, at least one.
+func (c Config) HashSlots() int {
+	if c.PasswordHashMemoryKB == 0 {
+		return 1
+	}
+	return max(1, c.PasswordHashBudgetMB*1024/int(c.PasswordHashMemoryKB))
 }
 
 // String masks secrets so the config can be logged at start.
@@ -100,19 +133,39 @@ func Load(getenv func(string) string) (Config, error) {
 		TopicARN:             r.str("TOPIC_ARN", ""),
 		AWSRegion:            r.str("AWS_REGION", ""),
 		AWSEndpointURL:       r.url("AWS_ENDPOINT_URL", false, "http", "https"),
-		OutboxPollInterval:   r.duration("OUTBOX_POLL_INTERVAL", 500*time.Millisecond),
-		ShutdownTimeout:      r.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
-		ShutdownDelay:        r.duration("SHUTDOWN_DELAY", 0),
-		CacheTTL:             r.duration("CACHE_TTL", 5*time.Minute),
+		OutboxPollInterval:   r.duration("OUTBOX_POLL_INTERVAL", 500*time.Millisecond, 10*time.Millisecond, time.Minute),
+		ShutdownTimeout:      r.duration("SHUTDOWN_TIMEOUT", 20*time.Second, time.Second, 10*time.Minute),
+		ShutdownDelay:        r.duration("SHUTDOWN_DELAY", 0, 0, 5*time.Minute),
+		CacheTTL:             r.duration("CACHE_TTL", 5*time.Minute, time.Second, 24*time.Hour),
 		ProductAPIURL:        r.url("PRODUCT_API_URL", false, "http", "https"),
 		AuthJWKSURL:          r.url("AUTH_JWKS_URL", false, "http", "https"),
 		JWTIssuer:            r.str("JWT_ISSUER", "ecommerce-auth"),
-		AccessTokenTTL:       r.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
-		RefreshTokenTTL:      r.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
+		AccessTokenTTL:       r.duration("ACCESS_TOKEN_TTL", 15*time.Minute, time.Minute, 24*time.Hour),
+		RefreshTokenTTL:      r.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour, time.Hour, 365*24*time.Hour),
 		AdminEmails:          r.list("ADMIN_EMAILS"),
 		PasswordHashMemoryKB: uint32(r.integer("PASSWORD_HASH_MEMORY_KB", 19*1024, 8*1024, 1024*1024)), //nolint:gosec // range-checked by r.integer
 		LoginMaxFailures:     r.integer("LOGIN_MAX_FAILURES", 10, 0, 1000),
-		LoginFailureWindow:   r.duration("LOGIN_FAILURE_WINDOW", 15*time.Minute),
+		LoginFailureWindow:   r.duration("LOGIN_FAILURE_WINDOW", 15*time.Minute, time.Minute, 24*time.Hour),
+
+		PasswordHashBudgetMB: r.integer("PASSWORD_HASH_MEMORY_BUDGET_MB", 64, 8, 64*1024),
+		PasswordHashQueue:    r.integer("PASSWORD_HASH_QUEUE", 16, 0, 10000),
+		PasswordHashWait:     r.duration("PASSWORD_HASH_WAIT", time.Second, 0, 30*time.Second),
+		LoginIPMaxAttempts:   r.integer("LOGIN_IP_MAX_ATTEMPTS", 300, 0, 1_000_000),
+		LoginIPWindow:        r.duration("LOGIN_IP_WINDOW", time.Minute, time.Second, 24*time.Hour),
+		TrustedProxies:       r.prefixes("TRUSTED_PROXY_CIDRS"),
+
+		AccessLogSampleRate: r.fraction("ACCESS_LOG_SAMPLE_RATE", 0.05),
+		JWKSRefreshInterval: r.duration("JWKS_REFRESH_INTERVAL", 5*time.Minute, time.Second, 24*time.Hour),
+		LocalCacheTTL:       r.duration("LOCAL_CACHE_TTL", 2*time.Second, 0, 5*time.Minute),
+		LocalCacheEntries:   r.integer("LOCAL_CACHE_MAX_ENTRIES", 10000, 1, 1_000_000),
+
+		OrderRedriveAfter:      r.duration("ORDER_REDRIVE_AFTER", 2*time.Minute, time.Second, 24*time.Hour),
+		OrderCancelAfter:       r.duration("ORDER_CANCEL_AFTER", 30*time.Minute, time.Second, 7*24*time.Hour),
+		OrderReconcileInterval: r.duration("ORDER_RECONCILE_INTERVAL", 30*time.Second, 100*time.Millisecond, time.Hour),
+
+		PruneInterval:                r.duration("PRUNE_INTERVAL", time.Hour, time.Second, 24*time.Hour),
+		ProcessedMessagesRetention:   r.duration("PROCESSED_MESSAGES_RETENTION", 15*24*time.Hour, time.Hour, 365*24*time.Hour),
+		ExpiredRefreshTokenRetention: r.duration("EXPIRED_REFRESH_TOKEN_RETENTION", 24*time.Hour, 0, 365*24*time.Hour),
 	}
 	if key := getenv("JWT_SIGNING_KEY"); key != "" {
 		k, err := ParseSigningKey(key)
@@ -153,6 +206,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.TopicARN != "" && !strings.HasPrefix(c.TopicARN, "arn:") {
 		r.fail("TOPIC_ARN", "must be an ARN (arn:aws:sns:...)")
+	}
+	if c.OrderCancelAfter <= c.OrderRedriveAfter {
+		// A stuck order gets at least one re-drive before it is given up.
+		r.fail("ORDER_CANCEL_AFTER", fmt.Sprintf("must be longer than ORDER_REDRIVE_AFTER (%s)", c.OrderRedriveAfter))
 	}
 	if c.QueueVisibilitySecs <= c.QueueWaitSeconds && c.QueueURL != "" {
 		// A message must stay hidden longer than one receive call lasts.
@@ -247,17 +304,48 @@ func (r *reader) integer(name string, def, lo, hi int) int {
 	return n
 }
 
-func (r *reader) duration(name string, def time.Duration) time.Duration {
+// duration reads a duration within [lo, hi]; both bounds are stated in the
+// error so an operator sees what is allowed.
+func (r *reader) duration(name string, def, lo, hi time.Duration) time.Duration {
 	v := r.str(name, "")
 	if v == "" {
 		return def
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		r.fail(name, fmt.Sprintf("must be a non-negative duration such as 500ms or 15m, got %q", v))
+	if err != nil || d < lo || d > hi {
+		r.fail(name, fmt.Sprintf("must be a duration from %s to %s (such as 500ms or 15m), got %q", lo, hi, v))
 		return def
 	}
 	return d
+}
+
+func (r *reader) fraction(name string, def float64) float64 {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 1 {
+		r.fail(name, fmt.Sprintf("must be a number from 0 to 1, got %q", v))
+		return def
+	}
+	return f
+}
+
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range strings.Split(r.getenv(name), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			r.fail(name, fmt.Sprintf("must be comma-separated CIDRs such as 10.0.0.0/16, got %q", s))
+			continue
+		}
+		out = append(out, p.Masked())
+	}
+	return out
 }
 
 func (r *reader) level(name string) slog.Level {

@@ -77,8 +77,31 @@ func TestLoadNamesTheVariable(t *testing.T) {
 		{Order, map[string]string{"DB_MAX_CONNS": "0"}, nil, "DB_MAX_CONNS must be an integer from 1"},
 		{Order, map[string]string{"QUEUE_WAIT_SECONDS": "21"}, nil, "QUEUE_WAIT_SECONDS must be an integer from 0 to 20"},
 		{Order, map[string]string{"QUEUE_VISIBILITY_TIMEOUT_SECONDS": "5", "QUEUE_WAIT_SECONDS": "10"}, nil, "QUEUE_VISIBILITY_TIMEOUT_SECONDS must be greater"},
-		{Order, map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, nil, "SHUTDOWN_TIMEOUT must be a non-negative duration"},
-		{Order, map[string]string{"CACHE_TTL": "-1s"}, nil, "CACHE_TTL must be a non-negative duration"},
+		{Order, map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, nil, "SHUTDOWN_TIMEOUT must be a duration from 1s to 10m0s"},
+		{Order, map[string]string{"CACHE_TTL": "-1s"}, nil, "CACHE_TTL must be a duration from 1s to 24h0m0s"},
+		// Zero values that used to be accepted and did harm: a relay that
+		// spins, tokens that are born expired, no drain, cache without expiry.
+		{Order, map[string]string{"OUTBOX_POLL_INTERVAL": "0s"}, nil, "OUTBOX_POLL_INTERVAL must be a duration from 10ms to 1m0s"},
+		{Auth, map[string]string{"ACCESS_TOKEN_TTL": "0s"}, nil, "ACCESS_TOKEN_TTL must be a duration from 1m0s to 24h0m0s"},
+		{Order, map[string]string{"SHUTDOWN_TIMEOUT": "0s"}, nil, "SHUTDOWN_TIMEOUT must be a duration from 1s"},
+		{Product, map[string]string{"CACHE_TTL": "0"}, nil, "CACHE_TTL must be a duration from 1s"},
+		{Auth, map[string]string{"REFRESH_TOKEN_TTL": "1m"}, nil, "REFRESH_TOKEN_TTL must be a duration from 1h0m0s"},
+		{Auth, map[string]string{"LOGIN_FAILURE_WINDOW": "0s"}, nil, "LOGIN_FAILURE_WINDOW must be a duration from 1m0s"},
+		{Order, map[string]string{"SHUTDOWN_DELAY": "1h"}, nil, "SHUTDOWN_DELAY must be a duration from 0s to 5m0s"},
+		{Auth, map[string]string{"PASSWORD_HASH_MEMORY_KB": "0"}, nil, "PASSWORD_HASH_MEMORY_KB must be an integer from 8192"},
+		{Auth, map[string]string{"PASSWORD_HASH_MEMORY_BUDGET_MB": "0"}, nil, "PASSWORD_HASH_MEMORY_BUDGET_MB must be an integer from 8"},
+		{Auth, map[string]string{"PASSWORD_HASH_WAIT": "1h"}, nil, "PASSWORD_HASH_WAIT must be a duration from 0s to 30s"},
+		{Auth, map[string]string{"LOGIN_IP_WINDOW": "0s"}, nil, "LOGIN_IP_WINDOW must be a duration from 1s"},
+		{Auth, map[string]string{"TRUSTED_PROXY_CIDRS": "10.0.0.0/16,not-a-cidr"}, nil, `TRUSTED_PROXY_CIDRS must be comma-separated CIDRs such as 10.0.0.0/16, got "not-a-cidr"`},
+		{Order, map[string]string{"ACCESS_LOG_SAMPLE_RATE": "2"}, nil, "ACCESS_LOG_SAMPLE_RATE must be a number from 0 to 1"},
+		{Order, map[string]string{"JWKS_REFRESH_INTERVAL": "0s"}, nil, "JWKS_REFRESH_INTERVAL must be a duration from 1s"},
+		{Product, map[string]string{"LOCAL_CACHE_TTL": "1h"}, nil, "LOCAL_CACHE_TTL must be a duration from 0s to 5m0s"},
+		{Product, map[string]string{"LOCAL_CACHE_MAX_ENTRIES": "0"}, nil, "LOCAL_CACHE_MAX_ENTRIES must be an integer from 1"},
+		{Order, map[string]string{"ORDER_REDRIVE_AFTER": "0s"}, nil, "ORDER_REDRIVE_AFTER must be a duration from 1s"},
+		{Order, map[string]string{"ORDER_REDRIVE_AFTER": "10m", "ORDER_CANCEL_AFTER": "5m"}, nil, "ORDER_CANCEL_AFTER must be longer than ORDER_REDRIVE_AFTER"},
+		{Order, map[string]string{"ORDER_RECONCILE_INTERVAL": "0s"}, nil, "ORDER_RECONCILE_INTERVAL must be a duration from 100ms"},
+		{Order, map[string]string{"PRUNE_INTERVAL": "0s"}, nil, "PRUNE_INTERVAL must be a duration from 1s"},
+		{Order, map[string]string{"PROCESSED_MESSAGES_RETENTION": "1m"}, nil, "PROCESSED_MESSAGES_RETENTION must be a duration from 1h0m0s"},
 		{Order, map[string]string{"LOG_LEVEL": "loud"}, nil, "LOG_LEVEL must be"},
 		{Auth, map[string]string{"LOGIN_MAX_FAILURES": "-1"}, nil, "LOGIN_MAX_FAILURES must be an integer from 0"},
 	}
@@ -94,6 +117,22 @@ func TestLoadNamesTheVariable(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v %v: error %v, want it to contain %q", c.set, c.unset, err, c.want)
 		}
+	}
+}
+
+func TestHashSlotsFromBudget(t *testing.T) {
+	m := valid(t, Auth)
+	m["PASSWORD_HASH_MEMORY_KB"], m["PASSWORD_HASH_MEMORY_BUDGET_MB"] = "19456", "128"
+	c, err := load(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HashSlots() != 6 { // 128 MiB / 19 MiB
+		t.Fatalf("%d slots", c.HashSlots())
+	}
+	m["PASSWORD_HASH_MEMORY_BUDGET_MB"] = "8"
+	if c, _ = load(m); c.HashSlots() != 1 {
+		t.Fatalf("a budget below one hash must still allow one, got %d", c.HashSlots())
 	}
 }
 

@@ -34,6 +34,9 @@ type Deps struct {
 	Read     *pgxpool.Pool // the regional replica, or Write when there is none
 	Redis    *redis.Client // nil when REDIS_URL is unset
 	Registry prometheus.Registerer
+	// Ctx lives as long as the service: background work a service starts
+	// while being built (a key refresher, say) ends with it.
+	Ctx context.Context
 }
 
 // Service is what a bundled service adds to the common skeleton.
@@ -41,6 +44,12 @@ type Service struct {
 	Migrations fs.FS // holds migrations/*.sql
 	Routes     func(mux *http.ServeMux)
 	Handlers   map[string]Handler // by event type, for the queue consumer
+	// Background runs for the service's lifetime (reconcilers, cache
+	// invalidation listeners); each must return when its context ends.
+	Background []func(ctx context.Context)
+	// Prune lists the service's own tables to prune on PRUNE_INTERVAL, in
+	// addition to processed_messages and the outbox.
+	Prune []PruneTask
 }
 
 // Builder makes a Service from its dependencies without touching them yet.
@@ -56,6 +65,7 @@ type App struct {
 	cancelBg context.CancelFunc
 	bg       sync.WaitGroup
 	served   chan error
+	up       *prometheus.GaugeVec
 }
 
 // Main is what each cmd/<service> runs: config from the environment, JSON
@@ -76,6 +86,7 @@ func Main(ctx context.Context, name string, build Builder) error {
 		log.Error("invalid configuration", "err", err)
 		return err
 	}
+	RouteLibraryLogs(log)
 	log.Info("starting", "config", cfg.String())
 	app, err := Start(ctx, cfg, log, build)
 	if err != nil {
@@ -93,8 +104,12 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.Registry = reg
 	a := &App{deps: d, log: log, served: make(chan error, 1)}
+	bgCtx, cancelBg := context.WithCancel(WithLogger(context.WithoutCancel(ctx), log))
+	d.Ctx, a.cancelBg = bgCtx, cancelBg
 	defer func() {
 		if err != nil {
+			cancelBg()
+			a.bg.Wait()
 			a.closeConns()
 		}
 	}()
@@ -132,13 +147,24 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 	if err := Migrate(startCtx, d.Write, svc.Migrations); err != nil {
 		return nil, err
 	}
+	pools := map[string]*pgxpool.Pool{"write": d.Write}
+	if d.Read != d.Write {
+		pools["read"] = d.Read
+	}
+	reg.MustRegister(newPoolCollector(pools), newOutboxCollector(d.Write))
+	a.up = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "dependency_up", Help: "1 if the dependency answered the last readiness check, 0 if not.",
+	}, []string{"dependency"})
+	reg.MustRegister(a.up)
 
-	bgCtx, cancelBg := context.WithCancel(context.WithoutCancel(ctx))
-	a.cancelBg = cancelBg
+	pruner := NewPruner(d.Write, append(platformPruneTasks(cfg.ProcessedMessagesRetention), svc.Prune...), cfg.PruneInterval, log, reg)
+	a.goBackground(func() { pruner.Run(bgCtx) })
+	for _, f := range svc.Background {
+		a.goBackground(func() { f(bgCtx) })
+	}
 	if cfg.TopicARN != "" || cfg.QueueURL != "" {
 		awsCfg, err := awsconfig.LoadDefaultConfig(startCtx, awsconfig.WithRegion(cfg.AWSRegion))
 		if err != nil {
-			cancelBg()
 			return nil, fmt.Errorf("AWS_REGION: load AWS config: %w", err)
 		}
 		if cfg.TopicARN != "" {
@@ -167,6 +193,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	svc.Routes(mux)
 	metrics := newHTTPMetrics(reg, log)
+	metrics.sampleRate = cfg.AccessLogSampleRate
 	a.srv = &http.Server{
 		Handler:           withRequestID(log, metrics.instrument(recoverPanics(jsonRouteErrors(mux)))),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -177,8 +204,6 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if a.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		cancelBg()
-		a.bg.Wait()
 		return nil, fmt.Errorf("HTTP_ADDR: %w", err)
 	}
 	go func() { a.served <- a.srv.Serve(a.ln) }()
@@ -196,6 +221,10 @@ func (a *App) goBackground(f func()) {
 
 // Addr is the address the server listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Handler is the service's whole HTTP stack, middleware included
+// (benchmarks call it without a network in between).
+func (a *App) Handler() http.Handler { return a.srv.Handler }
 
 // Deps exposes the service's connections (tests inspect the database).
 func (a *App) Deps() *Deps { return a.deps }
@@ -252,7 +281,11 @@ func (a *App) closeConns() {
 }
 
 // ready reports whether this instance should get traffic: not while
-// draining, and only when the database and Redis answer quickly.
+// draining, and only when the database answers quickly. Redis is only a
+// cache (and the login throttle's store, which fails open): while it is down
+// every service still answers, more slowly, so an outage shows as
+// "degraded" in the body and as dependency_up{dependency="redis"} 0, not as
+// a 503 that would take every pod out of the load balancer at once.
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	if a.draining.Load() {
 		WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
@@ -261,26 +294,33 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 	defer cancel()
 	checks := map[string]string{}
-	ok := true
-	check := func(name string, err error) {
-		if err != nil {
-			checks[name] = err.Error()
-			ok = false
+	status := "ok"
+	check := func(name string, required bool, err error) {
+		if err == nil {
+			checks[name] = "ok"
+			a.up.WithLabelValues(name).Set(1)
 			return
 		}
-		checks[name] = "ok"
+		checks[name] = err.Error()
+		a.up.WithLabelValues(name).Set(0)
+		switch {
+		case required:
+			status = "unavailable"
+		case status == "ok":
+			status = "degraded"
+		}
 	}
 	d := a.deps
-	check("database", d.Write.Ping(ctx))
+	check("database", true, d.Write.Ping(ctx))
 	if d.Read != d.Write {
-		check("database_read", d.Read.Ping(ctx))
+		check("database_read", true, d.Read.Ping(ctx))
 	}
 	if d.Redis != nil {
-		check("redis", d.Redis.Ping(ctx).Err())
+		check("redis", false, d.Redis.Ping(ctx).Err())
 	}
-	status := http.StatusOK
-	if !ok {
-		status = http.StatusServiceUnavailable
+	code := http.StatusOK
+	if status == "unavailable" {
+		code = http.StatusServiceUnavailable
 	}
-	WriteJSON(w, status, map[string]any{"status": map[bool]string{true: "ok", false: "unavailable"}[ok], "checks": checks})
+	WriteJSON(w, code, map[string]any{"status": status, "checks": checks})
 }

@@ -33,6 +33,7 @@ type Consumer struct {
 	Visibility int32
 
 	processed *prometheus.CounterVec
+	lag       *prometheus.HistogramVec
 }
 
 // NewConsumer builds a consumer and registers its metrics.
@@ -42,8 +43,12 @@ func NewConsumer(client *sqsq.Client, queueURL string, pool *pgxpool.Pool, handl
 		processed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "messages_processed_total", Help: "Queue messages handled, by event type and result.",
 		}, []string{"type", "result"}),
+		lag: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "message_receive_lag_seconds", Help: "Time from an event's occurrence to its handling here, by event type.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
+		}, []string{"type"}),
 	}
-	reg.MustRegister(c.processed)
+	reg.MustRegister(c.processed, c.lag)
 	return c
 }
 
@@ -97,6 +102,12 @@ func (c *Consumer) handle(ctx context.Context, m sqsq.Message) {
 		return
 	}
 	log = log.With("event_id", ev.ID.String(), "event_type", ev.Type)
+	if !ev.OccurredAt.IsZero() {
+		c.lag.WithLabelValues(ev.Type).Observe(time.Since(ev.OccurredAt).Seconds())
+	}
+	// Handlers log through platform.Logger(ctx): give them this message's
+	// logger rather than the process default.
+	ctx = WithLogger(ctx, log)
 	result, err := c.Apply(ctx, ev)
 	c.processed.WithLabelValues(ev.Type, result).Inc()
 	if err != nil {

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -9,15 +10,22 @@ import (
 	"io/fs"
 	"log/slog"
 	"path"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/database"
+	"github.com/pressly/goose/v3/lock"
 )
 
 //go:embed migrations/*.sql
 var platformMigrations embed.FS
+
+// QueryTracer, when set before a service starts, traces every query of the
+// pools it opens. Tests count queries per request with it.
+var QueryTracer pgx.QueryTracer
 
 // OpenPool connects a pgx pool and waits, within ctx, until the server
 // answers, so a service that starts before its database does not crash-loop.
@@ -30,6 +38,9 @@ func OpenPool(ctx context.Context, log *slog.Logger, url string, maxConns int32)
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 15 * time.Second
 	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	if QueryTracer != nil {
+		cfg.ConnConfig.Tracer = QueryTracer
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create pool: %w", err)
@@ -53,63 +64,95 @@ func OpenPool(ctx context.Context, log *slog.Logger, url string, maxConns int32)
 	}
 }
 
-// Migrate applies the platform's migrations, then the service's, each file
-// once and in name order, in its own transaction. An advisory lock keeps two
-// replicas starting together from racing.
+// Migrate applies the platform's migrations, then the service's, with goose
+// (github.com/pressly/goose/v3): versioned files, each in its own
+// transaction, and a PostgreSQL advisory lock so replicas starting together
+// do not race. Each set keeps its own version table. goose has no checksums,
+// so Migrate adds them: the SHA-256 of every applied file is recorded, and a
+// start whose embedded file differs from what was applied fails, naming the
+// file, instead of silently running with a schema the code does not describe.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, service fs.FS) error {
+	// One lock around everything (goose's own lock, below, covers only
+	// its Up): the checksum table and its rows are written under it too.
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: acquire: %w", err)
 	}
 	defer conn.Release()
-	sum := sha256.Sum256([]byte("ecommerce-platform/migrations"))
-	lockID := int64(binary.BigEndian.Uint64(sum[:8])) //nolint:gosec // any 64 bits make a lock id; wrapping is fine
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockID); err != nil {
+	outer := migrationLockID("ecommerce-platform/migrations")
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", outer); err != nil {
 		return fmt.Errorf("migrate: lock: %w", err)
 	}
-	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockID) }()
+	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", outer) }()
 
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return fmt.Errorf("migrate: create schema_migrations: %w", err)
+	db := stdlib.OpenDBFromPool(pool)
+	defer func() { _ = db.Close() }() // closes only this handle, not the pool
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID("ecommerce-platform/goose")))
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_checksums (
+		migration_set text NOT NULL, version bigint NOT NULL, file text NOT NULL, sha256 bytea NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (migration_set, version))`); err != nil {
+		return fmt.Errorf("migrate: create schema_checksums: %w", err)
 	}
 	sets := []struct {
-		prefix string
-		fsys   fs.FS
+		name string
+		fsys fs.FS
 	}{{"platform", platformMigrations}, {"service", service}}
 	for _, set := range sets {
 		if set.fsys == nil {
 			continue
 		}
-		files, err := fs.Glob(set.fsys, "migrations/*.sql")
+		sub, err := fs.Sub(set.fsys, "migrations")
 		if err != nil {
-			return fmt.Errorf("migrate: list: %w", err)
+			return fmt.Errorf("migrate %s: %w", set.name, err)
 		}
-		sort.Strings(files)
-		for _, f := range files {
-			name := set.prefix + "/" + path.Base(f)
-			sql, err := fs.ReadFile(set.fsys, f)
-			if err != nil {
-				return fmt.Errorf("migrate %s: %w", name, err)
-			}
-			if err := applyOnce(ctx, conn.Conn(), name, string(sql)); err != nil {
-				return fmt.Errorf("migrate %s: %w", name, err)
-			}
+		store, err := database.NewStore(database.DialectPostgres, "schema_version_"+set.name)
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", set.name, err)
+		}
+		p, err := goose.NewProvider("", db, sub, goose.WithStore(store), goose.WithSessionLocker(locker),
+			goose.WithDisableGlobalRegistry(true))
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", set.name, err)
+		}
+		if _, err := p.Up(ctx); err != nil {
+			return fmt.Errorf("migrate %s: %w", set.name, err)
+		}
+		if err := verifyChecksums(ctx, conn, set.name, sub, p.ListSources()); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func applyOnce(ctx context.Context, conn *pgx.Conn, name, sql string) error {
-	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "INSERT INTO schema_migrations (name) VALUES ($1) ON CONFLICT DO NOTHING", name)
+func migrationLockID(name string) int64 {
+	sum := sha256.Sum256([]byte(name))
+	return int64(binary.BigEndian.Uint64(sum[:8])) //nolint:gosec // any 64 bits make a lock id; wrapping is fine
+}
+
+// verifyChecksums records the hash of each applied file the first time and
+// compares it on every later start.
+func verifyChecksums(ctx context.Context, pool *pgxpool.Conn, set string, fsys fs.FS, sources []*goose.Source) error {
+	for _, src := range sources {
+		name := path.Base(src.Path)
+		raw, err := fs.ReadFile(fsys, name)
 		if err != nil {
-			return err
+			return fmt.Errorf("migrate %s/%s: %w", set, name, err)
 		}
-		if tag.RowsAffected() == 0 {
-			return nil // applied before
+		sum := sha256.Sum256(raw)
+		var stored []byte
+		err = pool.QueryRow(ctx, `INSERT INTO schema_checksums (migration_set, version, file, sha256) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (migration_set, version) DO UPDATE SET migration_set = EXCLUDED.migration_set
+			RETURNING sha256`, set, src.Version, name, sum[:]).Scan(&stored)
+		if err != nil {
+			return fmt.Errorf("migrate %s/%s: record checksum: %w", set, name, err)
 		}
-		_, err = tx.Exec(ctx, sql)
-		return err
-	})
+		if !bytes.Equal(stored, sum[:]) {
+			return fmt.Errorf("migrate %s/%s: the file was changed after it was applied (applied sha256 %x, now %x); add a new migration instead",
+				set, name, stored, sum[:])
+		}
+	}
+	return nil
 }

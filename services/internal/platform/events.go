@@ -26,26 +26,39 @@ const (
 	ProductUpdated = "product.updated"
 	OrderPlaced    = "order.placed"
 	OrderCancelled = "order.cancelled"
+	// StockReserved: product took the stock of every line; the order is
+	// confirmed.
+	StockReserved = "stock.reserved"
 )
 
 // Enqueue writes an event to the outbox inside tx, the transaction of the
 // change it describes. The relay publishes it after commit.
 func Enqueue(ctx context.Context, tx pgx.Tx, source, eventType string, data any) (uuid.UUID, error) {
+	id, payload, err := NewEvent(source, eventType, data)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if _, err := tx.Exec(ctx,
+		"INSERT INTO outbox (event_id, event_type, payload) VALUES ($1, $2, $3)",
+		id, eventType, payload); err != nil {
+		return uuid.Nil, fmt.Errorf("insert %s into outbox: %w", eventType, err)
+	}
+	return id, nil
+}
+
+// NewEvent builds an event's id and envelope for an outbox row that the
+// caller inserts itself (as part of a larger statement, say).
+func NewEvent(source, eventType string, data any) (uuid.UUID, []byte, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("encode %s event: %w", eventType, err)
+		return uuid.Nil, nil, fmt.Errorf("encode %s event: %w", eventType, err)
 	}
 	ev := Event{ID: uuid.New(), Type: eventType, Source: source, OccurredAt: time.Now().UTC(), Data: raw}
 	payload, err := json.Marshal(ev)
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("encode %s envelope: %w", eventType, err)
+		return uuid.Nil, nil, fmt.Errorf("encode %s envelope: %w", eventType, err)
 	}
-	if _, err := tx.Exec(ctx,
-		"INSERT INTO outbox (event_id, event_type, payload) VALUES ($1, $2, $3)",
-		ev.ID, eventType, payload); err != nil {
-		return uuid.Nil, fmt.Errorf("insert %s into outbox: %w", eventType, err)
-	}
-	return ev.ID, nil
+	return ev.ID, payload, nil
 }
 
 // snsNotification is what SNS delivers to SQS unless raw delivery is on.

@@ -8,8 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -21,6 +24,19 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// RetryAfter, when set, becomes the Retry-After header (whole seconds,
+	// rounded up) of a 429 or 503.
+	RetryAfter time.Duration `json:"-"`
+}
+
+// TooMany reports a client over a rate limit, with when to retry.
+func TooMany(field, msg string, retry time.Duration) *Error {
+	return &Error{Status: http.StatusTooManyRequests, Code: "too_many_requests", Field: field, Message: msg, RetryAfter: retry}
+}
+
+// Overloaded reports load shed before doing the work, with when to retry.
+func Overloaded(msg string, retry time.Duration) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: "overloaded", Message: msg, RetryAfter: retry}
 }
 
 func (e *Error) Error() string {
@@ -79,6 +95,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
 	switch {
 	case errors.As(err, &e):
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+		}
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; nobody reads this response.
 		e = &Error{Status: 499, Code: "canceled", Message: "request canceled"}
@@ -152,6 +171,99 @@ func DecodeJSONBytes(body io.Reader, dst any) error {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return Invalid("body", "must hold a single JSON object")
+	}
+	return CheckText(dst)
+}
+
+// CheckText walks a decoded request and rejects any string PostgreSQL
+// cannot store as text: a NUL character (JSON's \u0000 decodes to one) would
+// otherwise reach the database and come back as a 500 (SQLSTATE 22021).
+// Invalid UTF-8 needs no check here: encoding/json replaces it. The error
+// names the field by its JSON path, as the decoder's own errors do.
+func CheckText(v any) error {
+	return checkText(reflect.ValueOf(v), "")
+}
+
+func checkText(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return checkText(v.Elem(), path)
+	case reflect.String:
+		return ValidText(orBody(path), v.String())
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if f.Anonymous && f.Tag.Get("json") == "" {
+				name = ""
+			}
+			if err := checkText(v.Field(i), joinPath(path, name)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return nil // bytes and UUIDs
+		}
+		for i := range v.Len() {
+			if err := checkText(v.Index(i), fmt.Sprintf("%s[%d]", orBody(path), i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			if k := iter.Key(); k.Kind() == reflect.String {
+				if err := ValidText(orBody(path), k.String()); err != nil {
+					return err
+				}
+			}
+			if err := checkText(iter.Value(), joinPath(path, fmt.Sprint(iter.Key().Interface()))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func joinPath(path, name string) string {
+	switch {
+	case name == "":
+		return path
+	case path == "":
+		return name
+	}
+	return path + "." + name
+}
+
+func orBody(path string) string {
+	if path == "" {
+		return "body"
+	}
+	return path
+}
+
+// ValidText checks one client-supplied string (a body field, a query
+// parameter) for what no text column accepts: NUL and invalid UTF-8.
+func ValidText(field, s string) error {
+	if strings.IndexByte(s, 0) >= 0 {
+		return Invalid(field, "must not contain NUL characters")
+	}
+	if !utf8.ValidString(s) {
+		return Invalid(field, "must be valid UTF-8 text")
 	}
 	return nil
 }

@@ -2,13 +2,34 @@ package platform
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"log"
 	"log/slog"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // NewLogger returns a JSON logger that stamps every record with the service.
 func NewLogger(w io.Writer, service string, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})).With("service", service)
+}
+
+// RouteLibraryLogs sends what libraries log on their own through l, so every
+// line a process writes is the same JSON with the service field: the
+// standard library's log package and slog's default (both through
+// slog.SetDefault) and go-redis, which otherwise prints plain text to stderr
+// on every failed dial. Process-wide, so only Main calls it.
+func RouteLibraryLogs(l *slog.Logger) {
+	slog.SetDefault(l)
+	log.SetFlags(0)
+	redis.SetLogger(redisLogger{l: l.With("component", "go-redis")})
+}
+
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.WarnContext(ctx, fmt.Sprintf(format, v...))
 }
 
 type loggerKey struct{}

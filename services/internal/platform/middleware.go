@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -89,10 +91,40 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 
 // httpMetrics are the RED metrics every service exports.
 type httpMetrics struct {
-	log      *slog.Logger
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	inFlight prometheus.Gauge
+	log *slog.Logger
+	// sampleRate is the share of successful requests written to the access
+	// log (ACCESS_LOG_SAMPLE_RATE); errors and slow requests always are.
+	sampleRate float64
+	requests   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+	inFlight   prometheus.Gauge
+	// series caches the children of requests and latency per label set:
+	// resolving them hashes every label value, on every request otherwise.
+	series sync.Map // seriesKey -> *seriesPair
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type seriesPair struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
+}
+
+func (m *httpMetrics) observe(route, method string, status int, elapsed time.Duration) {
+	k := seriesKey{route, method, status}
+	v, ok := m.series.Load(k)
+	if !ok {
+		v, _ = m.series.LoadOrStore(k, &seriesPair{
+			count:   m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+			latency: m.latency.WithLabelValues(route, method),
+		})
+	}
+	p := v.(*seriesPair)
+	p.count.Inc()
+	p.latency.Observe(elapsed.Seconds())
 }
 
 func newHTTPMetrics(reg prometheus.Registerer, log *slog.Logger) *httpMetrics {
@@ -131,19 +163,42 @@ func (m *httpMetrics) instrument(next http.Handler) http.Handler {
 				route = "unmatched" // keeps label cardinality bounded
 			}
 			elapsed := time.Since(start)
-			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-			m.latency.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
-			switch {
-			case status >= 500:
-				Logger(r.Context()).Warn("request failed", "method", r.Method, "route", route, "status", status, "duration_ms", elapsed.Milliseconds())
-			case m.log.Enabled(r.Context(), slog.LevelDebug):
-				// Access logs only at debug: at info they would cost more
-				// than the cached product read they describe.
-				Logger(r.Context()).Debug("request", "method", r.Method, "route", route, "status", status, "duration_ms", elapsed.Milliseconds())
-			}
+			m.observe(route, r.Method, status, elapsed)
+			m.accessLog(r, route, status, elapsed)
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// SlowRequest is the latency from which a successful request is always
+// written to the access log, whatever the sampling.
+const SlowRequest = time.Second
+
+// accessLog writes one line per request at info: every failure and slow
+// request except 429s and 503s, and a sample of those and of the rest (at
+// full rate an access log would cost more than the cached product read it
+// describes). The rate is in the line so counts can be scaled back.
+func (m *httpMetrics) accessLog(r *http.Request, route string, status int, elapsed time.Duration) {
+	level, rate := slog.LevelInfo, 1.0
+	switch {
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		// Throttled and shed requests come in floods; they are counted in
+		// the metrics, so the log keeps a sample. (A 503 from a dependency
+		// outage also logs its cause, unsampled, where it happens.)
+		if m.sampleRate <= 0 || mrand.Float64() >= m.sampleRate { //nolint:gosec // sampling, not security
+			return
+		}
+		level, rate = slog.LevelWarn, m.sampleRate
+	case status >= 500:
+		level = slog.LevelWarn
+	case status >= 400 || elapsed >= SlowRequest:
+	case m.sampleRate <= 0 || mrand.Float64() >= m.sampleRate: //nolint:gosec // sampling, not security
+		return
+	default:
+		rate = m.sampleRate
+	}
+	Logger(r.Context()).LogAttrs(r.Context(), level, "request", slog.String("method", r.Method), slog.String("route", route),
+		slog.Int("status", status), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.Float64("sample_rate", rate))
 }
 
 // recoverPanics turns a panic into a logged 500 with a JSON body, so one bad

@@ -47,8 +47,6 @@ type Relay struct {
 	Log       *slog.Logger
 	Interval  time.Duration
 	BatchSize int
-	// Retention is how long published rows are kept for inspection.
-	Retention time.Duration
 
 	published prometheus.Counter
 	failures  prometheus.Counter
@@ -57,7 +55,7 @@ type Relay struct {
 // NewRelay builds a relay and registers its metrics.
 func NewRelay(pool *pgxpool.Pool, pub Publisher, log *slog.Logger, interval time.Duration, reg prometheus.Registerer) *Relay {
 	r := &Relay{
-		Pool: pool, Publisher: pub, Log: log, Interval: interval, BatchSize: 100, Retention: 7 * 24 * time.Hour,
+		Pool: pool, Publisher: pub, Log: log, Interval: interval, BatchSize: 100,
 		published: prometheus.NewCounter(prometheus.CounterOpts{Name: "outbox_published_total", Help: "Outbox events published."}),
 		failures:  prometheus.NewCounter(prometheus.CounterOpts{Name: "outbox_publish_failures_total", Help: "Failed outbox relay rounds."}),
 	}
@@ -69,7 +67,6 @@ func NewRelay(pool *pgxpool.Pool, pub Publisher, log *slog.Logger, interval time
 // is unreachable; rows simply wait in the table meanwhile.
 func (r *Relay) Run(ctx context.Context) {
 	delay := r.Interval
-	lastPrune := time.Time{}
 	for {
 		n, err := r.Flush(ctx)
 		switch {
@@ -83,11 +80,6 @@ func (r *Relay) Run(ctx context.Context) {
 			continue // more are waiting
 		default:
 			delay = r.Interval
-		}
-		if time.Since(lastPrune) > time.Hour {
-			if _, err := r.Pool.Exec(ctx, "DELETE FROM outbox WHERE published_at < now() - $1::interval", r.Retention.String()); err == nil {
-				lastPrune = time.Now()
-			}
 		}
 		select {
 		case <-ctx.Done():

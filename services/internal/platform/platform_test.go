@@ -40,7 +40,14 @@ func TestDecodeJSONNamesTheField(t *testing.T) {
 		`{"colour": "red"}`:        "colour",
 		`{"name": "a"} {"name":1}`: "body",
 		`{"name": "a"} x`:          "body",
+		// NUL reaches PostgreSQL as SQLSTATE 22021 (a 500) unless refused here.
+		`{"name": "a\u0000b"}`:        "name",
+		`{"tags": ["ok", "x\u0000"]}`: "tags[1]",
+		`{"name": "a", "count": 1, "tags": null, "inner": {"on": true}}`: "",
 	} {
+		if field == "" {
+			continue
+		}
 		var s sample
 		err := DecodeJSONBytes(strings.NewReader(body), &s)
 		var e *Error
@@ -58,13 +65,18 @@ func TestDecodeJSONNamesTheField(t *testing.T) {
 // naming a field; it never panics and never yields a 5xx.
 func FuzzDecodeJSON(f *testing.F) {
 	for _, s := range []string{``, `{}`, `{"name":"x","count":3,"tags":["a"],"inner":{"on":true}}`, `{"count":1e400}`,
-		`{"name":"\ud800"}`, `[1,2]`, `{"inner":null}`, `{"a":`, "\x00", `{"name":"a"}{"name":"b"}`} {
+		`{"name":"\ud800"}`, `[1,2]`, `{"inner":null}`, `{"a":`, "\x00", `{"name":"\u0000"}`, `{"tags":["\u0000"]}`, `{"name":"a"}{"name":"b"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var s sample
 		err := DecodeJSONBytes(bytes.NewReader(body), &s)
 		if err == nil {
+			for _, str := range append([]string{s.Name}, s.Tags...) {
+				if strings.ContainsRune(str, 0) {
+					t.Fatalf("body %q: a NUL passed the decoder", body)
+				}
+			}
 			return
 		}
 		var e *Error
@@ -129,10 +141,17 @@ func TestWriteErrorStatuses(t *testing.T) {
 	}
 }
 
+func okReq() *http.Request {
+	r := httptest.NewRequest("GET", "/ok", nil)
+	r.Header.Set("X-Request-Id", "abc-123")
+	return r
+}
+
 func TestMiddlewareRecoversAndCounts(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	var logs bytes.Buffer
 	m := newHTTPMetrics(reg, NewLogger(&logs, "test", slog.LevelInfo))
+	m.sampleRate = 0 // successes unlogged: only the failure must show
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /boom/{id}", func(http.ResponseWriter, *http.Request) { panic("kaput") })
 	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, r *http.Request) {
@@ -159,6 +178,22 @@ func TestMiddlewareRecoversAndCounts(t *testing.T) {
 	if w.Header().Get("X-Request-Id") != "abc-123" {
 		t.Fatal("request id not echoed")
 	}
+	// The access log: the 500 always, at warn, with route, status, duration
+	// and request id; the sampled-out 200 not.
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("a log line is not JSON: %q", l)
+		}
+		if m["msg"] == "request" {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 1 || lines[0]["route"] != "GET /boom/{id}" || lines[0]["status"] != float64(500) ||
+		lines[0]["level"] != "WARN" || lines[0]["request_id"] == nil || lines[0]["duration_ms"] == nil {
+		t.Fatalf("access log lines %v", lines)
+	}
 	if got := testutil.ToFloat64(m.requests.WithLabelValues("GET /boom/{id}", "GET", "500")); got != 1 {
 		t.Fatalf("500s counted %v", got)
 	}
@@ -167,6 +202,11 @@ func TestMiddlewareRecoversAndCounts(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(m.inFlight); got != 0 {
 		t.Fatalf("in flight %v after all requests ended", got)
+	}
+	m.sampleRate = 1
+	h.ServeHTTP(httptest.NewRecorder(), okReq())
+	if !strings.Contains(logs.String(), `"route":"GET /ok","status":200`) {
+		t.Fatalf("a sampled success is not logged: %s", logs.String())
 	}
 	if !validRequestID("a-b_c.1") || validRequestID("bad id") || validRequestID(strings.Repeat("x", 129)) || validRequestID("") {
 		t.Fatal("validRequestID")

@@ -61,7 +61,7 @@ type service struct {
 
 // New builds the user service.
 func New(d *platform.Deps) (*platform.Service, error) {
-	s := &service{d: d, verify: authn.NewVerifier(d.Config.AuthJWKSURL, d.Config.JWTIssuer)}
+	s := &service{d: d, verify: authn.NewVerifier(d.Ctx, d.Config.AuthJWKSURL, d.Config.JWTIssuer, d.Config.JWKSRefreshInterval)}
 	return &platform.Service{
 		Migrations: migrations,
 		Routes: func(mux *http.ServeMux) {

@@ -1,3 +1,4 @@
+-- +goose Up
 CREATE TABLE users (
     id            uuid        PRIMARY KEY,
     email         text        NOT NULL,

@@ -1,3 +1,4 @@
+-- +goose Up
 CREATE TABLE orders (
     id              uuid        PRIMARY KEY,
     user_id         uuid        NOT NULL,

@@ -1,3 +1,4 @@
+-- +goose Up
 -- Events waiting for the relay. A row is written in the same transaction as
 -- the domain change it describes, so an event exists if and only if the
 -- change committed.

@@ -1,3 +1,4 @@
+-- +goose Up
 CREATE TABLE products (
     id          uuid        PRIMARY KEY,
     sku         text        NOT NULL UNIQUE,

@@ -1,3 +1,4 @@
+-- +goose Up
 CREATE TABLE profiles (
     user_id      uuid        PRIMARY KEY,
     email        text        NOT NULL,
