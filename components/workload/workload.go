@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
@@ -258,11 +259,18 @@ func securityContexts() (*corev1.PodSecurityContextArgs, *corev1.SecurityContext
 // env is what a pod of the service carries: no credential, ever.
 func (b *builder) env(secretArn pulumi.StringOutput) corev1.EnvVarArray {
 	w := b.args.Wiring
+	limit, _ := MiB(b.args.Release.Memory.Limit)
 	vars := corev1.EnvVarArray{
 		corev1.EnvVarArgs{Name: pulumi.String(RuntimeSecretVariable), Value: secretArn},
 		corev1.EnvVarArgs{Name: pulumi.String("HTTP_ADDR"), Value: pulumi.String(fmt.Sprintf(":%d", HTTPPort))},
 		corev1.EnvVarArgs{Name: pulumi.String("SHUTDOWN_DELAY"), Value: pulumi.String(fmt.Sprintf("%ds", ShutdownDelaySeconds))},
 		corev1.EnvVarArgs{Name: pulumi.String("SHUTDOWN_TIMEOUT"), Value: pulumi.String(fmt.Sprintf("%ds", ShutdownTimeoutSeconds))},
+		// The Go runtime collects harder near this, so a burst is slowed
+		// down rather than killed at the container's limit.
+		corev1.EnvVarArgs{Name: pulumi.String("GOMEMLIMIT"), Value: pulumi.String(GoMemLimit(limit))},
+		// The load balancer appends the client's address to
+		// X-Forwarded-For; the services believe it only from there.
+		corev1.EnvVarArgs{Name: pulumi.String("TRUSTED_PROXY_CIDRS"), Value: pulumi.String(strings.Join(b.args.LoadBalancerCidrs, ","))},
 	}
 	keys := make([]string, 0, len(w.Env))
 	for k := range w.Env {
@@ -278,8 +286,12 @@ func (b *builder) env(secretArn pulumi.StringOutput) corev1.EnvVarArray {
 // PodEnvNames are the variables every pod of a service carries besides
 // its wiring's Env (for the runtime contract).
 func PodEnvNames() []string {
-	return []string{RuntimeSecretVariable, "HTTP_ADDR", "SHUTDOWN_DELAY", "SHUTDOWN_TIMEOUT"}
+	return []string{RuntimeSecretVariable, "HTTP_ADDR", "SHUTDOWN_DELAY", "SHUTDOWN_TIMEOUT", "GOMEMLIMIT", "TRUSTED_PROXY_CIDRS"}
 }
+
+// GoMemLimit is 80% of the container's memory limit (in MiB), in the Go
+// runtime's notation: room for what the runtime does not count.
+func GoMemLimit(limitMiB int) string { return fmt.Sprintf("%dMiB", limitMiB*8/10) }
 
 func (b *builder) image(image string) pulumi.StringOutput {
 	return pulumi.All(b.args.RepositoryURL).ApplyT(func(v []any) string {

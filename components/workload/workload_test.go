@@ -129,6 +129,8 @@ func TestDeploymentIsRestrictedAndCarriesNoCredential(t *testing.T) {
 	}
 	assert.Equal(t, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecommerce-test-eu-west-1/order/runtime-abc", env[workload.RuntimeSecretVariable])
 	assert.Equal(t, "http://product.product.svc.cluster.local", env["PRODUCT_API_URL"])
+	assert.Equal(t, "204MiB", env["GOMEMLIMIT"], "80% of the 256Mi limit")
+	assert.Equal(t, "10.31.192.0/21,10.31.200.0/21", env["TRUSTED_PROXY_CIDRS"], "the load balancer's subnets")
 	for k := range env {
 		assert.NotContains(t, []string{"DATABASE_URL", "DATABASE_READ_URL", "REDIS_AUTH_TOKEN", "JWT_SIGNING_KEY"}, k, "credentials stay in the runtime secret")
 	}

@@ -117,7 +117,7 @@ func TestMissingKeysTakeTheirDefaults(t *testing.T) {
 	require.Len(t, cfg.Regions, 1)
 	assert.Equal(t, 90, cfg.LogRetentionDays)
 	assert.Equal(t, "db.t4g.medium", cfg.Database.InstanceClass)
-	assert.Equal(t, 4, len(cfg.Events))
+	assert.Len(t, cfg.Events, 5, "the five domain events the services exchange")
 
 	_, err = config.Parse(map[string]string{})
 	var verr *config.ValidationError

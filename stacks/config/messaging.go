@@ -26,7 +26,11 @@ var messagingSection = section{
 			"user.registered": {Publishers: []string{"auth"}, Consumers: []string{"user"}},
 			"product.updated": {Publishers: []string{"product"}, Consumers: []string{"order"}},
 			"order.placed":    {Publishers: []string{"order"}, Consumers: []string{"product"}},
-			"order.cancelled": {Publishers: []string{"product"}, Consumers: []string{"order"}},
+			// Product cancels an order it cannot reserve stock for; order
+			// cancels one nobody confirmed in time, and product then gives
+			// back what it reserved. Each ignores its own.
+			"order.cancelled": {Publishers: []string{"product", "order"}, Consumers: []string{"order", "product"}},
+			"stock.reserved":  {Publishers: []string{"product"}, Consumers: []string{"order"}},
 		}, func(c *Config) any { return &c.Events }},
 	},
 	validate: func(c *Config, p *check.Problems) {

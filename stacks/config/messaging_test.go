@@ -70,7 +70,7 @@ func TestShippedEventMap(t *testing.T) {
 				assert.NotEmpty(t, ev.Publishers, "%s: %s is consumed, so someone publishes it", stack, name)
 			}
 		}
-		for _, name := range []string{"user.registered", "product.updated", "order.placed", "order.cancelled"} {
+		for _, name := range []string{"user.registered", "product.updated", "order.placed", "order.cancelled", "stock.reserved"} {
 			assert.Contains(t, cfg.Events, name, stack)
 		}
 		topo, err := cfg.Topology()
