@@ -91,7 +91,11 @@ func Wrap(p *rules.Policy, fallbackEnv string) policyx.Policy {
 			}
 			r := FromAnalyzer(args.Resource)
 			env := fallbackEnv
-			if e, ok := providerInputs(args.Resource).Get("defaultTags.tags.environment").Str(); ok && e != "" {
+			tagged := providerInputs(args.Resource)
+			if r.Type == "pulumi:providers:aws" {
+				tagged = r
+			}
+			if e, ok := tagged.Get("defaultTags.tags.environment").Str(); ok && e != "" {
 				env = e
 			}
 			for _, msg := range p.CheckResource(r, env, settings) {

@@ -913,7 +913,9 @@ func checkKeyClasses(c *StackCheck) {
 				uses[k] = u
 				order = append(order, k)
 			}
-			if !u.classes[class] {
+			// The first by name, so the report is the same whatever the
+			// order resources were registered in.
+			if !u.classes[class] || r.Name < u.first[class].Name {
 				u.classes[class] = true
 				u.first[class] = r
 			}
