@@ -34,7 +34,7 @@ var (
 
 // planned returns the cached plan of a shipped stack, made the way
 // `make plan` makes it.
-func planned(t *testing.T, stack string) *plan.Inventory {
+func planned(t testing.TB, stack string) *plan.Inventory {
 	t.Helper()
 	plansMu.Lock()
 	defer plansMu.Unlock()
@@ -291,5 +291,38 @@ func TestPlanFileAgreesWithInProcess(t *testing.T) {
 			sort.Strings(keys)
 			assert.Equal(t, want, got, keys)
 		})
+	}
+}
+
+// BenchmarkEvaluate times the whole pack over the prod plan in process,
+// as `make plan STACK=prod` runs it.
+func BenchmarkEvaluate(b *testing.B) {
+	s := planned(b, "prod").PolicyStack()
+	b.ReportMetric(float64(len(s.Resources)), "resources")
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := rules.Evaluate(s, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPolicyCheckFile times `make policy-check` on the prod plan
+// file: parse, then evaluate.
+func BenchmarkPolicyCheckFile(b *testing.B) {
+	data, err := json.Marshal(planned(b, "prod"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for b.Loop() {
+		s, err := rules.ParsePlan(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := rules.Evaluate(s, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

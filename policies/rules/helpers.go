@@ -96,7 +96,7 @@ func databaseURLs(v Value) map[string]*url.URL {
 	out := map[string]*url.URL{}
 	for k, x := range env {
 		str, ok := x.(string)
-		if !ok || !(strings.HasPrefix(str, "postgres://") || strings.HasPrefix(str, "postgresql://")) {
+		if !ok || (!strings.HasPrefix(str, "postgres://") && !strings.HasPrefix(str, "postgresql://")) {
 			continue
 		}
 		u, err := url.Parse(str)

@@ -13,7 +13,6 @@ package rules
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -282,18 +281,4 @@ func Find(name string) *Policy {
 		}
 	}
 	return nil
-}
-
-// shortType turns "aws:rds/instance:Instance" into "rds.Instance" for
-// messages.
-func shortType(t string) string {
-	parts := strings.Split(t, ":")
-	if len(parts) != 3 {
-		return t
-	}
-	mod := parts[1]
-	if i := strings.Index(mod, "/"); i >= 0 {
-		mod = mod[:i]
-	}
-	return mod + "." + parts[2]
 }

@@ -73,7 +73,7 @@ const (
 	tK8sPod         = "kubernetes:core/v1:Pod"
 	tK8sService     = "kubernetes:core/v1:Service"
 	tK8sNamespace   = "kubernetes:core/v1:Namespace"
-	tK8sSecret      = "kubernetes:core/v1:Secret"
+	tK8sSecret      = "kubernetes:core/v1:Secret" //nolint:gosec // a type token, not a credential
 	tK8sConfigMap   = "kubernetes:core/v1:ConfigMap"
 	tK8sSA          = "kubernetes:core/v1:ServiceAccount"
 	tK8sHPA         = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
