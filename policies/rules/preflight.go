@@ -40,9 +40,18 @@ func walkStrings(v Value, path string, fn func(path, s string)) {
 
 // crossRegionKeyTypes may name KMS keys of other regions by design.
 var crossRegionKeyTypes = map[string]bool{
-	"aws:kms/replicaKey:ReplicaKey":                 true,
-	"aws:kms/replicaExternalKey:ReplicaExternalKey": true,
-	"aws:dynamodb/table:Table":                      true, // replica blocks name their regions' keys
+	"aws:kms/replicaKey:ReplicaKey":                          true,
+	"aws:kms/replicaExternalKey:ReplicaExternalKey":          true,
+	"aws:s3/bucketReplicationConfig:BucketReplicationConfig": true, // destination keys
+	"aws:dynamodb/globalTable:GlobalTable":                   true,
+}
+
+// parentPath drops the last segment of a dotted path.
+func parentPath(path string) string {
+	if i := strings.LastIndex(path, "."); i >= 0 {
+		return path[:i]
+	}
+	return ""
 }
 
 var (
@@ -193,8 +202,16 @@ func preflightPolicies() []*Policy {
 					if m == nil || strings.ContainsAny(s, " {\"") {
 						return
 					}
-					if m[1] != c.Region {
-						c.Fail("%s names a KMS key in %s, but the resource is in %s; use the key of its own region", path, m[1], c.Region)
+					// A block that names its own region (a secret's or a
+					// table's replica) takes that region's key.
+					want, where := c.Region, "the resource is in"
+					for _, k := range []string{"region", "regionName"} {
+						if r, ok := c.Get(strings.TrimPrefix(parentPath(path)+"."+k, ".")).Str(); ok && r != "" && parentPath(path) != "" {
+							want, where = r, "its block names region"
+						}
+					}
+					if m[1] != want {
+						c.Fail("%s names a KMS key in %s, but %s %s; use the key of that region", path, m[1], where, want)
 					}
 				})
 			},

@@ -45,6 +45,8 @@ func preflightCases() []tc {
 	return []tc{
 		pass("enforce-kms-key-same-region", "own region", res(tRdsInstance, "db", goodRDS())),
 		pass("enforce-kms-key-same-region", "replica key in the replica's region", in("eu-west-1", res(tRdsInstance, "replica", goodReplica()))),
+		pass("enforce-kms-key-same-region", "secret replica with its region's key", res(tSecret, "s", M{"kmsKeyId": keyArn, "replicas": []any{M{"region": "eu-west-1", "kmsKeyId": keyEU}}})),
+		fail("enforce-kms-key-same-region", "secret replica with the primary's key", "replicas.0.kmsKeyId", res(tSecret, "s", M{"kmsKeyId": keyArn, "replicas": []any{M{"region": "eu-west-1", "kmsKeyId": keyArn}}})),
 		fail("enforce-kms-key-same-region", "replica with the primary's key", "kmsKeyId", in("eu-west-1", res(tRdsInstance, "replica", set(goodReplica(), "kmsKeyId", keyArn)))),
 		fail("enforce-kms-key-same-region", "nested key", "blockDeviceMappings.0.ebs.kmsKeyId", in("eu-west-1", res(tLaunchTemplate, "lt", goodLT()))),
 

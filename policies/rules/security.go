@@ -47,10 +47,17 @@ func requireTrue(c *ResourceCheck, path string, def bool, why string) bool {
 func checkAtRestEncryption(c *ResourceCheck) {
 	switch c.Type {
 	case tRdsInstance:
-		if c.Get("replicateSourceDb").Missing() {
+		if src := c.Get("replicateSourceDb"); !src.Missing() {
+			// A replica in its primary's region inherits the primary's
+			// encryption; one in another region needs its region's key.
+			arn, _ := src.Str()
+			if parts := strings.Split(arn, ":"); len(parts) > 3 && parts[3] != c.Region && c.Region != "" {
+				requireKey(c, "kmsKeyId", "the cross-region replica's storage")
+			}
+		} else {
 			requireTrue(c, "storageEncrypted", false, "the database must be encrypted at rest")
+			requireKey(c, "kmsKeyId", "storage")
 		}
-		requireKey(c, "kmsKeyId", "storage")
 		if on, ok := c.Get("performanceInsightsEnabled").BoolOr(false); ok && on {
 			requireKey(c, "performanceInsightsKmsKeyId", "Performance Insights")
 		}
@@ -220,9 +227,12 @@ func securityPolicies() []*Policy {
 				if !ok || !strings.Contains(family, "postgres") {
 					return
 				}
-				// RDS for PostgreSQL 15+ defaults rds.force_ssl to 1.
+				// RDS for PostgreSQL 15+ defaults rds.force_ssl to 1;
+				// Aurora's parameter groups are held to an explicit 1.
 				major := 0
-				_, _ = fmt.Sscanf(strings.TrimPrefix(strings.TrimPrefix(family, "aurora-"), "postgres"), "%d", &major)
+				if strings.HasPrefix(family, "postgres") {
+					_, _ = fmt.Sscanf(strings.TrimPrefix(family, "postgres"), "%d", &major)
+				}
 				value, set, known := "", false, true
 				for _, p := range c.Get("parameters").Items() {
 					if n, _ := p.Field("name").Str(); n == "rds.force_ssl" {

@@ -140,6 +140,8 @@ func securityCases() []tc {
 	return []tc{
 		pass(p1, "encrypted database", res(tRdsInstance, "db", goodRDS())),
 		pass(p1, "replica with its region's key", in("eu-west-1", res(tRdsInstance, "replica", goodReplica()))),
+		pass(p1, "same-region replica inherits the primary's key", res(tRdsInstance, "replica", M{"replicateSourceDb": "ecommerce-prod-us-east-1-auth", "instanceClass": "db.r6g.large"})),
+		fail(p1, "cross-region replica without its region's key", "kmsKeyId", in("eu-west-1", res(tRdsInstance, "replica", set(goodReplica(), "kmsKeyId", nil)))),
 		pass(p1, "queue with a key", res(tSqsQueue, "q", M{"kmsMasterKeyId": keyArn})),
 		pass(p1, "launch template", res(tLaunchTemplate, "lt", goodLT())),
 		pass(p1, "valkey defaults to at-rest encryption", res(tCacheGroup, "c", set(set(goodCache(), "engine", "valkey"), "atRestEncryptionEnabled", nil))),
@@ -163,6 +165,7 @@ func securityCases() []tc {
 		pass("enable-rds-force-ssl", "postgres14 with force_ssl", res(tRdsParamGroup, "pg", M{"family": "postgres14", "parameters": []any{M{"name": "rds.force_ssl", "value": "1"}}})),
 		pass("enable-rds-force-ssl", "mysql is not read", res(tRdsParamGroup, "pg", M{"family": "mysql8.0"})),
 		fail("enable-rds-force-ssl", "postgres14 default", "rds.force_ssl", res(tRdsParamGroup, "pg", M{"family": "postgres14"})),
+		fail("enable-rds-force-ssl", "Aurora must say so", "rds.force_ssl", res(tRdsClusterParams, "cpg", M{"family": "aurora-postgresql16"})),
 		fail("enable-rds-force-ssl", "turned off", "rds.force_ssl", res(tRdsParamGroup, "pg", M{"family": "postgres16", "parameters": []any{M{"name": "rds.force_ssl", "value": "0"}}})),
 
 		pass("enforce-tls-only-resource-policies", "deny without TLS", res(tSqsQueuePolicy, "qp", M{"policy": doc(M{"Effect": "Allow", "Principal": M{"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": "arn:q"}, tlsDeny("arn:q"))})),
