@@ -819,9 +819,9 @@ func securityPolicies() []*Policy {
 		},
 		{
 			Name:  "disallow-service-linked-role-principal",
-			Group: Security, Level: Mandatory,
-			Description: "KMS key policies name a service-linked role only when the stack creates that role and orders the key after it: KMS rejects a policy whose principal does not exist yet (MalformedPolicyDocumentException), and a role such as AWSServiceRoleForAutoScaling exists only after the account's first use of the service.",
-			Types:       []string{tKmsKey, tServiceLinkedRole},
+			Group: Preflight, Level: Mandatory,
+			Description: "Resource policies (KMS key policies first) name a service-linked role only when the stack creates that role and orders the policy after it: KMS, IAM, SQS, SNS and S3 reject a policy whose principal does not exist yet (MalformedPolicyDocumentException, invalid principal), and a role such as AWSServiceRoleForAutoScaling exists only after the account's first use of the service.",
+			Types:       append(resourcePolicyTypes(), tServiceLinkedRole),
 			Stack:       checkServiceLinkedPrincipals,
 		},
 		{
@@ -844,8 +844,8 @@ func checkServiceLinkedPrincipals(c *StackCheck) {
 			created[svc] = r
 		}
 	}
-	for _, k := range c.OfType(tKmsKey) {
-		stmts, ok := policyDoc(k.Get("policy"))
+	for _, k := range c.OfType(resourcePolicyTypes()...) {
+		stmts, ok := policyDoc(k.Get(resourcePolicyPath[k.Type]))
 		if !ok {
 			continue
 		}
@@ -859,9 +859,9 @@ func checkServiceLinkedPrincipals(c *StackCheck) {
 				role := created[svc]
 				switch {
 				case role == nil:
-					c.Fail(k, "policy statement %d (%s) names the service-linked role %s, which exists only after the account first uses %s, and the stack does not create it; create it (aws.iam.ServiceLinkedRole, imported where it exists) and order the key after it, or grant through a kms:ViaService condition instead", i, s.Sid, p, svc)
+					c.Fail(k, "%s statement %d (%s) names the service-linked role %s, which exists only after the account first uses %s, and the stack does not create it; create it (aws.iam.ServiceLinkedRole, imported where it exists) and order this resource after it, or grant through a kms:ViaService condition instead", resourcePolicyPath[k.Type], i, s.Sid, p, svc)
 				case k.DependenciesKnown && !k.DependsOn(role.URN):
-					c.Fail(k, "policy statement %d (%s) names %s, but the key does not depend on the stack's service-linked role %s; add it to dependsOn so the role exists first", i, s.Sid, p, role.Name)
+					c.Fail(k, "%s statement %d (%s) names %s, but the resource does not depend on the stack's service-linked role %s; add it to dependsOn so the role exists first", resourcePolicyPath[k.Type], i, s.Sid, p, role.Name)
 				}
 			}
 		}

@@ -278,7 +278,7 @@ func securityCases() []tc {
 			res(tSecretVersion, "sv", M{"secretString": secret(`{"DATABASE_URL":"postgres://app:pw@ecommerce-prod-auth.abc.us-east-1.rds.amazonaws.com:5432/authdb?sslmode=verify-full"}`)}),
 			res(tRdsInstance, "db", set(goodRDS(), "identifier", "ecommerce-prod-auth"))),
 
-		slrCase(false, false), slrCase(true, true), slrCase(true, false), viaServiceKeyCase(),
+		slrCase(false, false), slrCase(true, true), slrCase(true, false), viaServiceKeyCase(), slrQueuePolicyCase(),
 
 		pass("disallow-shared-kms-key-across-data-classes", "one key per class",
 			res(tRdsInstance, "db", goodRDS()), res(tSqsQueue, "q", M{"kmsMasterKeyId": keyArn2})),
@@ -306,6 +306,13 @@ func slrCase(created, ordered bool) tc {
 		return pass(p, "role created first", dependsOn(key, role), role)
 	}
 	return fail(p, "role created but not ordered", "dependsOn", key, role)
+}
+
+// A queue policy naming a service-linked role the stack does not create
+// fails as a key policy does.
+func slrQueuePolicyCase() tc {
+	return fail("disallow-service-linked-role-principal", "queue policy names an absent role", "AWSServiceRoleForAutoScaling",
+		res(tSqsQueuePolicy, "qp", M{"policy": doc(M{"Effect": "Allow", "Principal": M{"AWS": slrArn}, "Action": "sqs:SendMessage", "Resource": "arn:q"})}))
 }
 
 func viaServiceKeyCase() tc {
