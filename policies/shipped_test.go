@@ -21,7 +21,7 @@ import (
 
 	"github.com/example/ecommerce-platform/policies/pack"
 	"github.com/example/ecommerce-platform/policies/rules"
-	"github.com/example/ecommerce-platform/stacks"
+	"github.com/example/ecommerce-platform/stacks/offline"
 	"github.com/example/ecommerce-platform/stacks/plan"
 )
 
@@ -41,7 +41,7 @@ func planned(t testing.TB, stack string) *plan.Inventory {
 	if inv, ok := plans[stack]; ok {
 		return inv
 	}
-	inv, err := stacks.PlanStack("..", stack)
+	inv, err := offline.PlanStack("..", stack)
 	require.NoError(t, err)
 	plans[stack] = inv
 	return inv

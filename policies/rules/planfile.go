@@ -23,8 +23,8 @@ type planFile struct {
 		Name          string          `json:"name"`
 		Region        string          `json:"region"`
 		Parent        string          `json:"parent"`
-		DependsOn     []string        `json:"dependsOn"`
-		IgnoreChanges []string        `json:"ignoreChanges"`
+		DependsOn     *[]string       `json:"dependsOn"`
+		IgnoreChanges *[]string       `json:"ignoreChanges"`
 		Inputs        json.RawMessage `json:"inputs"`
 	} `json:"resources"`
 }
@@ -61,12 +61,16 @@ func ParsePlan(b []byte) (*Stack, error) {
 		if urn == "" {
 			urn = jr.Type + "::" + jr.Name
 		}
-		s.Resources = append(s.Resources, &Resource{
-			URN: urn, Type: jr.Type, Name: jr.Name, Parent: jr.Parent, Region: jr.Region,
-			Inputs:       fromPlain(inputs),
-			Dependencies: jr.DependsOn, DependenciesKnown: jr.DependsOn != nil || jr.URN != "",
-			IgnoreChanges: jr.IgnoreChanges, IgnoreChangesKnown: jr.URN != "",
-		})
+		r := &Resource{URN: urn, Type: jr.Type, Name: jr.Name, Parent: jr.Parent, Region: jr.Region, Inputs: fromPlain(inputs)}
+		// A field the file leaves out is unknown, not empty: older and
+		// hand-written files say nothing about ordering or ignoreChanges.
+		if jr.DependsOn != nil {
+			r.Dependencies, r.DependenciesKnown = *jr.DependsOn, true
+		}
+		if jr.IgnoreChanges != nil {
+			r.IgnoreChanges, r.IgnoreChangesKnown = *jr.IgnoreChanges, true
+		}
+		s.Resources = append(s.Resources, r)
 	}
 	s.Environment = EnvironmentOf(s.Resources, s.Name)
 	return s, nil

@@ -358,6 +358,9 @@ func TestParsePlanPlaceholders(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, 20.0, n)
 	assert.True(t, db.DependsOn("urn:a"))
+	assert.True(t, db.DependenciesKnown)
+	assert.False(t, db.IgnoreChangesKnown, "a file without ignoreChanges says nothing about it")
+	assert.False(t, s.Resources[0].DependenciesKnown)
 
 	_, err = ParsePlan([]byte(`{"stack": "x", "resources": [{"type": "", "name": "a"}]}`))
 	assert.ErrorContains(t, err, "resources[0]: type and name are required")
