@@ -637,6 +637,28 @@ func preflightPolicies() []*Policy {
 			Stack:       checkCreatorAdmin,
 		},
 		{
+			Name:  "disallow-duplicate-access-entries",
+			Group: Preflight, Level: Mandatory,
+			Description: "A cluster has at most one access entry per principal: EKS rejects the second (ResourceInUseException).",
+			Types:       []string{tEksCluster, tEksAccessEntry},
+			Stack: func(c *StackCheck) {
+				for _, cl := range c.OfType(tEksCluster) {
+					seen := map[string]*Resource{}
+					for _, e := range c.OfType(tEksAccessEntry) {
+						p, ok := e.Get("principalArn").Str()
+						if !ok || !sameCluster(e, cl) {
+							continue
+						}
+						if first := seen[p]; first != nil {
+							c.Fail(e, "principalArn %s already has access entry %s on cluster %s; give each principal one entry with all its policies", p, first.Name, cl.Name)
+							continue
+						}
+						seen[p] = e
+					}
+				}
+			},
+		},
+		{
 			Name:  "missing-log-delivery-resource-policy",
 			Group: Preflight, Level: Mandatory,
 			Description: "Vended logs delivered to CloudWatch Logs (ElastiCache, WAF) have a log resource policy in their region admitting delivery.logs.amazonaws.com to the log group; AWS creates one implicitly only when the deployer may call logs:PutResourcePolicy.",

@@ -146,6 +146,12 @@ func preflightCases() []tc {
 			dependsOn(res(tEksAccessEntry, "ci", M{"clusterName": "ecommerce-prod-us-east-1", "principalArn": "arn:aws:iam::111111111111:role/ci-deployer"}), res(tIamRole, "ci", M{}))),
 		fail("disallow-cluster-creator-admin-with-access-entries", "bootstrap and an outside admin", "bootstrapClusterCreatorAdminPermissions", adminEntry(), cluster(true, true)),
 
+		pass("disallow-duplicate-access-entries", "one entry each", cluster(false, true), adminEntry(),
+			res(tEksAccessEntry, "deployer", M{"clusterName": "ecommerce-prod-us-east-1", "principalArn": "arn:aws:iam::111111111111:role/deployer"})),
+		fail("disallow-duplicate-access-entries", "the admin twice", "principalArn arn:aws:iam::111111111111:role/platform-admin already has",
+			adminEntry(), cluster(false, true),
+			res(tEksAccessEntry, "admin-again", M{"clusterName": "ecommerce-prod-us-east-1", "principalArn": "arn:aws:iam::111111111111:role/platform-admin"})).failing("admin-again"),
+
 		pass("missing-log-delivery-resource-policy", "policy admits delivery", slowLogCache(), deliveryPolicy("arn:aws:logs:us-east-1:111111111111:log-group:/aws/elasticache/*")),
 		fail("missing-log-delivery-resource-policy", "no policy", "delivery.logs.amazonaws.com", slowLogCache()),
 		fail("missing-log-delivery-resource-policy", "policy for other groups", "logDeliveryConfigurations.0", slowLogCache(), deliveryPolicy("arn:aws:logs:us-east-1:111111111111:log-group:/aws/vendedlogs/*")),
