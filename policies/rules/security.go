@@ -793,8 +793,8 @@ func securityPolicies() []*Policy {
 		{
 			Name:  "disallow-master-user-in-runtime-secret",
 			Group: Security, Level: Mandatory,
-			Description: "Runtime secrets do not log in as a database's master user; each service has its own least-privileged role. Checked wherever the secret's value is visible (not in a plan file).",
-			Types:       []string{tSecretVersion, tRdsInstance},
+			Description: "Runtime secrets do not log in as a database's master user; each service has its own least-privileged role. A migration secret (named .../migrate or tagged purpose=migration, read by the migration job alone) is the one place for the schema owner's credentials. Checked wherever the secret's value is visible (not in a plan file).",
+			Types:       []string{tSecretVersion, tSecret, tRdsInstance},
 			Stack: func(c *StackCheck) {
 				masters := map[string]string{} // identifier -> master user
 				for _, db := range c.OfType(tRdsInstance) {
@@ -805,6 +805,9 @@ func securityPolicies() []*Policy {
 					}
 				}
 				for _, sv := range c.OfType(tSecretVersion) {
+					if isMigrationSecret(c, sv) {
+						continue
+					}
 					urls := databaseURLs(sv.Get("secretString"))
 					for _, key := range sortedKeys(urls) {
 						u := urls[key]
@@ -832,6 +835,23 @@ func securityPolicies() []*Policy {
 			Stack:       checkKeyClasses,
 		},
 	}
+}
+
+// isMigrationSecret tells whether a secret version belongs to a migration
+// secret: its secret (the one it depends on, else the one of the same
+// logical name) is named .../migrate or tagged purpose=migration.
+func isMigrationSecret(c *StackCheck, sv *Resource) bool {
+	for _, s := range c.OfType(tSecret) {
+		if !sv.DependsOn(s.URN) && s.Name != sv.Name {
+			continue
+		}
+		name, _ := s.Get("name").Str()
+		purpose, _ := s.Get("tags.purpose").Str()
+		if strings.HasSuffix(name, "/migrate") || purpose == "migration" {
+			return true
+		}
+	}
+	return false
 }
 
 // checkServiceLinkedPrincipals: every service-linked role a key policy
