@@ -661,7 +661,7 @@ func preflightPolicies() []*Policy {
 		{
 			Name:  "missing-log-delivery-resource-policy",
 			Group: Preflight, Level: Mandatory,
-			Description: "Vended logs delivered to CloudWatch Logs (ElastiCache, WAF) have a log resource policy in their region admitting delivery.logs.amazonaws.com to the log group; AWS creates one implicitly only when the deployer may call logs:PutResourcePolicy.",
+			Description: "Vended logs delivered to CloudWatch Logs (ElastiCache, WAF) have a log resource policy in their region admitting delivery.logs.amazonaws.com to the log group, and the cache waits for it; AWS creates one implicitly only when the deployer may call logs:PutResourcePolicy.",
 			Types:       []string{tCacheGroup, tWafLogging, tLogResourcePolicy},
 			Stack:       checkLogDelivery,
 		},
@@ -884,14 +884,15 @@ func admits(stmts []statement, service, action, resourceArn string) bool {
 
 func checkLogDelivery(c *StackCheck) {
 	policies := c.OfType(tLogResourcePolicy)
-	admitted := func(r *Resource, logGroup string) bool {
+	// admitted returns whether a policy admits the delivery, and which.
+	admitted := func(r *Resource, logGroup string) (bool, *Resource) {
 		for _, p := range policies {
 			if !sameRegion(r, p) {
 				continue
 			}
 			stmts, ok := policyDoc(p.Get("policyDocument"))
 			if !ok {
-				return true // unknown: cannot tell, so do not accuse
+				return true, nil // unknown: cannot tell, so do not accuse
 			}
 			for _, s := range stmts {
 				for _, res := range s.Resources {
@@ -909,12 +910,12 @@ func checkLogDelivery(c *StackCheck) {
 					one := []statement{s}
 					if admits(one, "delivery.logs.amazonaws.com", "logs:PutLogEvents", probe) &&
 						admits(one, "delivery.logs.amazonaws.com", "logs:CreateLogStream", probe) {
-						return true
+						return true, p
 					}
 				}
 			}
 		}
-		return false
+		return false, nil
 	}
 	for _, g := range c.OfType(tCacheGroup) {
 		for i, d := range g.Get("logDeliveryConfigurations").Items() {
@@ -925,8 +926,12 @@ func checkLogDelivery(c *StackCheck) {
 			if !ok {
 				continue
 			}
-			if !admitted(g, lg) {
+			ok, p := admitted(g, lg)
+			switch {
+			case !ok:
 				c.Fail(g, "logDeliveryConfigurations.%d delivers to log group %s, but no aws.cloudwatch.LogResourcePolicy in %s admits delivery.logs.amazonaws.com (logs:CreateLogStream, logs:PutLogEvents) to it; create one scoped to the group and account", i, lg, g.Region)
+			case p != nil && g.DependenciesKnown && !c.WaitsFor(g, p):
+				c.Fail(g, "logDeliveryConfigurations.%d delivers to log group %s, but the replication group does not wait for the log resource policy %s that admits it; add it to dependsOn", i, lg, p.Name)
 			}
 		}
 	}
@@ -938,7 +943,7 @@ func checkLogDelivery(c *StackCheck) {
 				continue
 			}
 			lg := strings.TrimSuffix(after, ":*")
-			if !admitted(w, lg) {
+			if ok, _ := admitted(w, lg); !ok {
 				c.Fail(w, "logDestinationConfigs.%d delivers to log group %s, but no aws.cloudwatch.LogResourcePolicy admits delivery.logs.amazonaws.com to it", i, lg)
 			}
 		}

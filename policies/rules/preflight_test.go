@@ -152,7 +152,15 @@ func preflightCases() []tc {
 			adminEntry(), cluster(false, true),
 			res(tEksAccessEntry, "admin-again", M{"clusterName": "ecommerce-prod-us-east-1", "principalArn": "arn:aws:iam::111111111111:role/platform-admin"})).failing("admin-again"),
 
-		pass("missing-log-delivery-resource-policy", "policy admits delivery", slowLogCache(), deliveryPolicy("arn:aws:logs:us-east-1:111111111111:log-group:/aws/elasticache/*")),
+		pass("missing-log-delivery-resource-policy", "policy admits delivery", dependsOn(slowLogCache(), deliveryPolicy("*")), deliveryPolicy("arn:aws:logs:us-east-1:111111111111:log-group:/aws/elasticache/*")),
+		pass("missing-log-delivery-resource-policy", "waits through a component", dependsOn(slowLogCache(), res("ecommerce:logs:Delivery", "delivery-component", nil)),
+			res("ecommerce:logs:Delivery", "delivery-component", nil),
+			func() *Resource {
+				p := deliveryPolicy("arn:aws:logs:us-east-1:111111111111:log-group:/aws/elasticache/*")
+				p.Parent = "urn:pulumi:test::ecommerce::ecommerce:logs:Delivery::delivery-component"
+				return p
+			}()),
+		fail("missing-log-delivery-resource-policy", "created before the policy", "does not wait", slowLogCache(), deliveryPolicy("arn:aws:logs:us-east-1:111111111111:log-group:/aws/elasticache/*")),
 		fail("missing-log-delivery-resource-policy", "no policy", "delivery.logs.amazonaws.com", slowLogCache()),
 		fail("missing-log-delivery-resource-policy", "policy for other groups", "logDeliveryConfigurations.0", slowLogCache(), deliveryPolicy("arn:aws:logs:us-east-1:111111111111:log-group:/aws/vendedlogs/*")),
 		fail("missing-log-delivery-resource-policy", "policy in another region", "logDeliveryConfigurations.0", slowLogCache(), in("eu-west-1", deliveryPolicy("*"))),

@@ -204,6 +204,48 @@ func (c *StackCheck) OfType(types ...string) []*Resource {
 	return out
 }
 
+// WaitsFor tells whether r waits for other: through its dependencies,
+// transitively, where waiting for a component is waiting for everything
+// under it, as the engine orders it.
+func (c *StackCheck) WaitsFor(r, other *Resource) bool {
+	children := map[string][]string{}
+	for _, x := range c.Stack.Resources {
+		if x.Parent != "" {
+			children[x.Parent] = append(children[x.Parent], x.URN)
+		}
+	}
+	seen := map[string]bool{}
+	var walk func(urn string) bool
+	walk = func(urn string) bool {
+		if urn == other.URN {
+			return true
+		}
+		if seen[urn] {
+			return false
+		}
+		seen[urn] = true
+		if cur := c.Lookup(urn); cur != nil {
+			for _, d := range cur.Dependencies {
+				if walk(d) {
+					return true
+				}
+			}
+		}
+		for _, ch := range children[urn] {
+			if walk(ch) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, d := range r.Dependencies {
+		if walk(d) {
+			return true
+		}
+	}
+	return false
+}
+
 // Lookup returns the resource with this URN, or nil.
 func (c *StackCheck) Lookup(urn string) *Resource {
 	for _, r := range c.Stack.Resources {
