@@ -1049,7 +1049,7 @@ func checkNodeGroupOrder(c *StackCheck) {
 				switch {
 				case a == nil:
 					c.Fail(ng, "cluster %s sets bootstrapSelfManagedAddons false and the stack creates no %s add-on; nodes would never become Ready", cl.Name, name)
-				case ng.DependenciesKnown && !ng.DependsOn(a.URN):
+				case ng.DependenciesKnown && !c.WaitsFor(ng, a):
 					c.Fail(ng, "the node group does not depend on the %s add-on (%s), and cluster %s sets bootstrapSelfManagedAddons false: nodes can start before the network plugin (NodeCreationFailure); add it to dependsOn", name, a.Name, cl.Name)
 				}
 			}

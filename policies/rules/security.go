@@ -880,7 +880,7 @@ func checkServiceLinkedPrincipals(c *StackCheck) {
 				switch {
 				case role == nil:
 					c.Fail(k, "%s statement %d (%s) names the service-linked role %s, which exists only after the account first uses %s, and the stack does not create it; create it (aws.iam.ServiceLinkedRole, imported where it exists) and order this resource after it, or grant through a kms:ViaService condition instead", resourcePolicyPath[k.Type], i, s.Sid, p, svc)
-				case k.DependenciesKnown && !k.DependsOn(role.URN):
+				case k.DependenciesKnown && !c.WaitsFor(k, role):
 					c.Fail(k, "%s statement %d (%s) names %s, but the resource does not depend on the stack's service-linked role %s; add it to dependsOn so the role exists first", resourcePolicyPath[k.Type], i, s.Sid, p, role.Name)
 				}
 			}
