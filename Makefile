@@ -3,18 +3,27 @@
 GO    ?= go
 STACK ?= dev
 OUT   ?=
+# POLICY_CONFIG: policy levels and settings, in the --policy-pack-config format
+POLICY_CONFIG ?=
+PLAN  ?=
 # Test tools are pinned and built from source once per machine into
 # TOOLS_DIR, outside the checkout, so a clean clone (CI) reuses them.
 TOOLS_DIR        ?= /opt/ecommerce-tools
 GOLANGCI_VERSION ?= v2.15.0
 GOLANGCI         := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
 
-.PHONY: plan plan-all test test-infra test-services deps lint bench bench-infra bench-services run-local smoke pulumi
+.PHONY: plan plan-all policy-check test test-infra test-services deps lint bench bench-infra bench-services run-local smoke pulumi
 
-## plan: what STACK would create, offline under Pulumi's mock engine (OUT=file.json for the inventory)
+## plan: what STACK would create and its policy report, offline under Pulumi's mock engine (OUT=file.json for the inventory); fails on a mandatory violation
 plan:
 	@$(GO) build -o bin/plan ./stacks/cmd/plan
-	@bin/plan -stack $(STACK) $(if $(OUT),-out $(OUT))
+	@bin/plan -stack $(STACK) $(if $(OUT),-out $(OUT)) $(if $(POLICY_CONFIG),-policy-config $(POLICY_CONFIG))
+
+## policy-check: the policy pack over a plan file from `make plan OUT=` (PLAN=file.json); fails on a mandatory violation
+policy-check:
+	@test -n "$(PLAN)" || { echo "usage: make policy-check PLAN=plan.json [POLICY_CONFIG=config.json]" >&2; exit 2; }
+	@$(GO) build -o bin/policy-check ./policies/cmd/policy-check
+	@bin/policy-check -plan $(PLAN) $(if $(POLICY_CONFIG),-policy-config $(POLICY_CONFIG))
 
 ## plan-all: plan every shipped stack
 plan-all:

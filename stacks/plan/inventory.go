@@ -43,17 +43,21 @@ func (inv *Inventory) ProviderOf(r *Resource) *Resource {
 
 // jsonResource is the documented shape of one inventory entry.
 type jsonResource struct {
-	URN       string         `json:"urn"`
-	Type      string         `json:"type"`
-	Name      string         `json:"name"`
-	Region    string         `json:"region"`
-	Parent    string         `json:"parent"`
-	DependsOn []string       `json:"dependsOn"`
-	Inputs    map[string]any `json:"inputs"`
+	URN       string   `json:"urn"`
+	Type      string   `json:"type"`
+	Name      string   `json:"name"`
+	Region    string   `json:"region"`
+	Parent    string   `json:"parent"`
+	DependsOn []string `json:"dependsOn"`
+	// IgnoreChanges is always written, so a reader can tell "none" from
+	// a plan file that predates it.
+	IgnoreChanges []string       `json:"ignoreChanges"`
+	Inputs        map[string]any `json:"inputs"`
 }
 
 // MarshalJSON writes {"stack", "resources": [{urn, type, name, region,
-// parent, dependsOn, inputs}]}, with every secret replaced by "[secret]".
+// parent, dependsOn, ignoreChanges, inputs}]}, with every secret replaced
+// by "[secret]" and every value unknown before apply by "[unknown]".
 func (inv *Inventory) MarshalJSON() ([]byte, error) {
 	out := struct {
 		Stack     string         `json:"stack"`
@@ -64,9 +68,13 @@ func (inv *Inventory) MarshalJSON() ([]byte, error) {
 		if deps == nil {
 			deps = []string{}
 		}
+		ignore := r.IgnoreChanges
+		if ignore == nil {
+			ignore = []string{}
+		}
 		out.Resources = append(out.Resources, jsonResource{
 			URN: r.URN, Type: r.Type, Name: r.Name, Region: r.Region, Parent: r.Parent,
-			DependsOn: deps, Inputs: Redact(r.Inputs),
+			DependsOn: deps, IgnoreChanges: ignore, Inputs: Redact(r.Inputs),
 		})
 	}
 	return json.Marshal(out)

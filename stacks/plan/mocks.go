@@ -32,6 +32,9 @@ type Resource struct {
 	// DependsOn are the URNs of the resources it waits for: explicit
 	// DependsOn options and the resources its inputs come from, sorted.
 	DependsOn []string
+	// IgnoreChanges are the input paths the resource leaves to others
+	// (a node group's desired size, left to the autoscaler).
+	IgnoreChanges []string
 }
 
 // Mocks answers the engine with realistic ids, ARNs and endpoints so that
@@ -93,11 +96,12 @@ func providerID(ref string) string {
 func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	parent := ""
 	var providers map[string]string
-	var aliases []string
+	var aliases, ignore []string
 	deps := map[string]bool{}
 	if rpc := args.RegisterRPC; rpc != nil {
 		parent = rpc.GetParent()
 		providers = rpc.GetProviders()
+		ignore = rpc.GetIgnoreChanges()
 		for _, d := range rpc.GetDependencies() {
 			deps[d] = true
 		}
@@ -121,7 +125,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	r := &Resource{
 		URN: urn, Type: args.TypeToken, Name: args.Name, Parent: parent,
 		Custom: args.Custom, Provider: args.Provider, Inputs: args.Inputs, Aliases: aliases,
-		DependsOn: sortedKeys(deps),
+		DependsOn: sortedKeys(deps), IgnoreChanges: ignore,
 	}
 	isProvider := strings.HasPrefix(args.TypeToken, "pulumi:providers:")
 	switch {

@@ -1,9 +1,11 @@
 // Command plan runs the platform program for one stack under Pulumi's mock
 // engine, with no cloud account, no Pulumi CLI and no network, and prints
-// what the stack would create. With -out it also writes the inventory as
-// JSON, every secret replaced by "[secret]".
+// what the stack would create and the policy pack's report on it. With -out
+// it also writes the inventory as JSON, every secret replaced by
+// "[secret]". It exits non-zero on a mandatory policy violation (after
+// writing the inventory, so it can be reviewed).
 //
-//	go run ./stacks/cmd/plan -stack dev [-out plan.json]
+//	go run ./stacks/cmd/plan -stack dev [-out plan.json] [-policy-config config.json]
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/example/ecommerce-platform/policies/rules"
 	"github.com/example/ecommerce-platform/stacks/offline"
 )
 
@@ -29,7 +32,12 @@ func run(args []string, stdout io.Writer) error {
 	stack := fs.String("stack", "", "stack name: dev, staging, prod (reads stacks/Pulumi.<stack>.yaml)")
 	out := fs.String("out", "", "also write the inventory as JSON to this file")
 	dir := fs.String("project", ".", "directory holding Pulumi.yaml")
+	policyConfig := fs.String("policy-config", "", "policy settings and levels, in the --policy-pack-config format")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := rules.LoadConfig(*policyConfig)
+	if err != nil {
 		return err
 	}
 	if *stack == "" {
@@ -61,6 +69,19 @@ func run(args []string, stdout io.Writer) error {
 		if _, err := fmt.Fprintf(stdout, "\nInventory written to %s\n", *out); err != nil {
 			return err
 		}
+	}
+	rep, err := rules.Evaluate(inv.PolicyStack(), cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintln(stdout); err != nil {
+		return err
+	}
+	if err := rep.Write(stdout); err != nil {
+		return err
+	}
+	if n := rep.Count(rules.Mandatory); n > 0 {
+		return fmt.Errorf("plan: stack %s has %d mandatory policy violation(s)", *stack, n)
 	}
 	return nil
 }

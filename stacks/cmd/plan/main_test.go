@@ -38,3 +38,26 @@ func TestPlanRefusesBadInput(t *testing.T) {
 	assert.ErrorContains(t, run(nil, &out), "-stack is required")
 	assert.ErrorContains(t, run([]string{"-stack", "qa", "-project", "../../.."}, &out), `stack "qa": no stack file`)
 }
+
+// The plan ends with the policy report and fails on a mandatory violation,
+// after writing the inventory, so it can still be reviewed.
+func TestPlanReportsPoliciesAndFailsOnMandatoryViolations(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "policy.json")
+	// Dev keeps 1 day of backups; a team asking for 30 makes that a
+	// mandatory violation.
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"enforce-rds-backup-retention": {"minimumDays": {"dev": 30}}}`), 0o600))
+	file := filepath.Join(dir, "plan.json")
+	var out bytes.Buffer
+	err := run([]string{"-stack", "dev", "-project", "../../..", "-out", file, "-policy-config", cfg}, &out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "mandatory policy violation")
+	assert.Contains(t, out.String(), "Policy report for stack dev (environment dev)")
+	assert.Contains(t, out.String(), "enforce-rds-backup-retention (reliability)\n    aws:rds/instance:Instance us-east-1-db-auth\n    backupRetentionPeriod is 1; dev keeps at least 30 days")
+	_, statErr := os.Stat(file)
+	assert.NoError(t, statErr, "the inventory is written before the verdict")
+
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"enforce-rds-backup-retention": {"minimumDay": 3}}`), 0o600))
+	assert.ErrorContains(t, run([]string{"-stack", "dev", "-project", "../../..", "-policy-config", cfg}, &out),
+		"enforce-rds-backup-retention.minimumDay: no such setting")
+}
