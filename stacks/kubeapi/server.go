@@ -11,8 +11,11 @@
 // name others.
 //
 // The client is plain net/http, not client-go: the check needs four calls
-// (readyz, discovery, apply, get), and client-go would add its module graph
-// and a much longer link to every test binary that imports this package.
+// (readyz, version, discovery, apply) and a CRD status read. client-go
+// costs little link time here (measured: +0.2 s of 7.5 s, +33 MB of binary,
+// the Kubernetes SDK being linked anyway) but adds some 30 modules to the
+// infrastructure module and moves google.golang.org/protobuf to a
+// pre-release, which recompiles every Pulumi package.
 package kubeapi
 
 import (
