@@ -12,7 +12,7 @@ TOOLS_DIR        ?= /opt/ecommerce-tools
 GOLANGCI_VERSION ?= v2.15.0
 GOLANGCI         := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
 
-.PHONY: plan plan-all policy-check test test-infra test-services deps lint bench bench-infra bench-services run-local smoke pulumi
+.PHONY: plan plan-all policy-check test test-infra test-services deps lint bench bench-infra bench-services run-local smoke pulumi kube-apiserver
 
 ## plan: what STACK would create and its policy report, offline under Pulumi's mock engine (OUT=file.json for the inventory); fails on a mandatory violation
 plan:
@@ -32,12 +32,16 @@ plan-all:
 ## test: lint, infrastructure tests (mocks, then real `pulumi preview`s), service tests against real servers
 test: lint test-infra test-services
 
-test-infra: pulumi
+test-infra: pulumi kube-apiserver
 	$(GO) test -count=1 ./...
 
 ## pulumi: the Pulumi CLI the real-engine previews run, built once per machine (scripts/build-pulumi.sh)
 pulumi:
 	@GO=$(GO) TOOLS_DIR=$(TOOLS_DIR) bash scripts/build-pulumi.sh >/dev/null
+
+## kube-apiserver: build kube-apiserver and etcd for the Kubernetes dry-run tests once (cached in TOOLS_DIR, linked into bin/)
+kube-apiserver:
+	@TOOLS_DIR=$(TOOLS_DIR) bash scripts/build-kube-apiserver.sh
 
 ## deps: start PostgreSQL, Redis and the SNS/SQS emulator the service tests use
 deps:
