@@ -12,7 +12,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 tools=${TOOLS_DIR:-/opt/ecommerce-tools}
-lock=/tmp/heavy.lock
 GO=${GO:-go}
 
 # The versions are the ones the wrapper modules require; nothing else names them.
@@ -26,22 +25,8 @@ if [[ -z $k8s_version || -z $etcd_version ]]; then
   exit 1
 fi
 
-# holds_lock: true when an ancestor of this shell already holds the heavy
-# lock (someone ran `flock /tmp/heavy.lock make test`); taking it again
-# would wait for ourselves forever.
-holds_lock() {
-  [[ -e $lock ]] || return 1
-  local inode holders pid
-  inode=$(stat -c %i "$lock")
-  holders=$(awk -v i=":$inode" '$2 == "FLOCK" && index($6, i) == length($6) - length(i) + 1 { print $5 }' /proc/locks)
-  [[ -n $holders ]] || return 1
-  pid=$$
-  while [[ $pid -gt 1 ]]; do
-    if grep -qx "$pid" <<<"$holders"; then return 0; fi
-    pid=$(awk '{ print $4 }' "/proc/$pid/stat" 2>/dev/null) || return 1
-  done
-  return 1
-}
+# shellcheck source=scripts/heavy-lock.sh
+. scripts/heavy-lock.sh
 
 # stamp: what a cached binary was built from (its wrapper module), so an
 # edit to the wrapper rebuilds even when the version stays.
@@ -57,9 +42,9 @@ build() {
     echo "build-kube-apiserver: $dir/$name is cached"
   else
     local fd=
-    if ! holds_lock; then
-      echo "build-kube-apiserver: waiting for $lock"
-      exec {fd}>>"$lock"
+    if ! holds_heavy_lock; then
+      echo "build-kube-apiserver: waiting for $heavy_lock"
+      exec {fd}>>"$heavy_lock"
       flock "$fd"
     fi
     # Whoever held the lock may have built it meanwhile.

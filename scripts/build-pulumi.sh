@@ -34,8 +34,13 @@ built() {
 if ! built; then
   # A cold build takes minutes and gigabytes on two cores; other builds on
   # this machine queue on the same lock, and whoever waited re-checks.
-  exec 9>>/tmp/heavy.lock
-  flock 9
+  # shellcheck source=scripts/heavy-lock.sh
+  . "$ROOT/scripts/heavy-lock.sh"
+  fd=""
+  if ! holds_heavy_lock; then
+    exec {fd}>>"$heavy_lock"
+    flock "$fd"
+  fi
   if ! built; then
     echo "build-pulumi: building the Pulumi CLI $VERSION into $DIR (one time, several minutes)" >&2
     start=$(date +%s)
@@ -57,7 +62,7 @@ if ! built; then
     mv -f "$DIR/.pulumi.partial" "$DIR/pulumi"
     echo "build-pulumi: built in $(( $(date +%s) - start ))s" >&2
   fi
-  flock -u 9
+  if [ -n "$fd" ]; then exec {fd}>&-; fi
 fi
 
 mkdir -p "$ROOT/bin"

@@ -39,6 +39,7 @@ func newWorkloads(ctx *pulumi.Context, name string, args *Args, r *Region, paren
 			Callers:           callers(svc, d),
 			Callees:           callees(svc, d),
 			NodeSelector:      map[string]string{cluster.NodeGroupLabel: cluster.WorkloadNodeGroup},
+			KubernetesVersion: args.Cluster.Version,
 		}, parent, pulumi.Providers(r.Cluster.Provider))
 		if err != nil {
 			return err

@@ -93,6 +93,10 @@ type Args struct {
 	Callers, Callees []string
 	// NodeSelector places the pods (the workload node group).
 	NodeSelector map[string]string
+	// KubernetesVersion is the cluster's minor ("1.34"): the Pod Security
+	// Standard is pinned to it, so admission judges pods by the rules of
+	// the version that runs them.
+	KubernetesVersion string
 }
 
 // Workload is one service's workloads in one region.
@@ -121,6 +125,7 @@ func (a *Args) check() error {
 	p.Require("RepositoryURL", a.RepositoryURL != nil)
 	p.Require("VpcCidr", a.VpcCidr != "")
 	p.Require("LoadBalancerCidrs", len(a.LoadBalancerCidrs) > 0)
+	p.Require("KubernetesVersion", a.KubernetesVersion != "")
 	p.Merge("Release", a.Release.Check())
 	for _, s := range append(append([]string{}, a.Callers...), a.Callees...) {
 		if s == a.Wiring.Name {
@@ -150,7 +155,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 				// The restricted standard, enforced: a pod that asks for
 				// more than the services need is refused at admission.
 				"pod-security.kubernetes.io/enforce":         pulumi.String("restricted"),
-				"pod-security.kubernetes.io/enforce-version": pulumi.String("latest"),
+				"pod-security.kubernetes.io/enforce-version": pulumi.String("v" + args.KubernetesVersion),
 				"pod-security.kubernetes.io/warn":            pulumi.String("restricted"),
 				"pod-security.kubernetes.io/audit":           pulumi.String("restricted"),
 				AppLabel:                                     pulumi.String(w.Name),

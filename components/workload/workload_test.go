@@ -74,6 +74,7 @@ func args(r workload.Release, migrates bool) *workload.Args {
 		LoadBalancerCidrs: []string{"10.31.192.0/21", "10.31.200.0/21"},
 		Callees:           []string{"auth", "product"},
 		NodeSelector:      map[string]string{"platform/node-group": "workload"},
+		KubernetesVersion: "1.34",
 	}
 }
 
@@ -95,6 +96,7 @@ func TestDeploymentIsRestrictedAndCarriesNoCredential(t *testing.T) {
 	ns := inv.Find("kubernetes:core/v1:Namespace", "eu-west-1-order")
 	require.NotNil(t, ns)
 	assert.Equal(t, "restricted", ns.String("metadata.labels.pod-security\\.kubernetes\\.io/enforce"))
+	assert.Equal(t, "v1.34", ns.String("metadata.labels.pod-security\\.kubernetes\\.io/enforce-version"), "judged by the rules of the cluster's version")
 
 	d := inv.Find("kubernetes:apps/v1:Deployment", "eu-west-1-order")
 	require.NotNil(t, d)
