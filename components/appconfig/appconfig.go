@@ -217,7 +217,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		if err != nil {
 			return nil, err
 		}
-		w.SecretArn = secret.Arn
+		w.SecretArn = secret.arn
 		w.AccessPolicy = accessPolicy(args, w)
 		role, err := cluster.NewIRSARole(ctx, name+"-"+svc, &cluster.IRSARoleArgs{
 			OidcProviderArn: args.OidcProviderArn,
@@ -256,10 +256,10 @@ func newMigration(ctx *pulumi.Context, name string, args *Args, w *Service, pare
 	if err != nil {
 		return err
 	}
-	w.MigrationSecretArn = secret.Arn
+	w.MigrationSecretArn = secret.arn
 	w.MigrationServiceAccount = MigrationServiceAccount(w.Name)
 	region := args.Region
-	policy := pulumi.All(secret.Arn, args.KmsKeyArn).ApplyT(func(v []any) (string, error) {
+	policy := pulumi.All(secret.arn, args.KmsKeyArn).ApplyT(func(v []any) (string, error) {
 		return MigrationPolicy(region, v[0].(string), v[1].(string))
 	}).(pulumi.StringOutput)
 	role, err := cluster.NewIRSARole(ctx, name, &cluster.IRSARoleArgs{
@@ -279,16 +279,21 @@ func newMigration(ctx *pulumi.Context, name string, args *Args, w *Service, pare
 
 // newRuntimeSecret creates the secret and its value: the service's
 // environment, which holds its credentials.
-func newRuntimeSecret(ctx *pulumi.Context, name string, args *Args, w *Service, parent pulumi.ResourceOption) (*secretsmanager.Secret, error) {
+func newRuntimeSecret(ctx *pulumi.Context, name string, args *Args, w *Service, parent pulumi.ResourceOption) (*storedSecret, error) {
 	keys, values := secretEnv(w)
 	return newSecret(ctx, name, args, w.Name, SecretName(args.DisplayName, w.Name),
 		fmt.Sprintf("Runtime settings of the %s service in %s (environment variables as JSON)", w.Name, args.Region),
 		keys, values, parent)
 }
 
+// storedSecret is a secret with its value: its ARN resolves only once the
+// value is stored, so whatever reads the ARN (a pod that loads the secret
+// at start) waits for the value, not just the empty secret.
+type storedSecret struct{ arn pulumi.StringOutput }
+
 // newSecret creates a secret holding an environment as JSON: the given
 // variables, plus SERVICE_NAME and AWS_REGION.
-func newSecret(ctx *pulumi.Context, name string, args *Args, service, secretName, description string, keys []string, values []any, parent pulumi.ResourceOption) (*secretsmanager.Secret, error) {
+func newSecret(ctx *pulumi.Context, name string, args *Args, service, secretName, description string, keys []string, values []any, parent pulumi.ResourceOption) (*storedSecret, error) {
 	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
 		Name:                 pulumi.String(secretName),
 		Description:          pulumi.String(description),
@@ -307,12 +312,13 @@ func newSecret(ctx *pulumi.Context, name string, args *Args, service, secretName
 		}
 		return Render(env)
 	}).(pulumi.StringOutput)
-	if _, err := secretsmanager.NewSecretVersion(ctx, name, &secretsmanager.SecretVersionArgs{
+	version, err := secretsmanager.NewSecretVersion(ctx, name, &secretsmanager.SecretVersionArgs{
 		SecretId: secret.ID(),
 		// The whole document is secret: it holds the passwords.
 		SecretString: pulumi.ToSecret(doc).(pulumi.StringOutput),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
-	return secret, nil
+	return &storedSecret{arn: pulumi.All(secret.Arn, version.ID()).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput)}, nil
 }

@@ -59,6 +59,8 @@ type Cache struct {
 	// not registered as a component output: it reaches the services only
 	// through their runtime secrets.
 	AuthToken pulumi.StringOutput
+	// Group is the replication group, for what must wait until it answers.
+	Group pulumi.Resource
 }
 
 func (a *Args) check() error {
@@ -166,7 +168,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		AutomaticFailoverEnabled: pulumi.Bool(failover),
 		MultiAzEnabled:           pulumi.Bool(failover),
 		SubnetGroupName:          subnets.Name,
-		SecurityGroupIds:         pulumi.StringArray{sg.ID()},
+		SecurityGroupIds:         pulumi.StringArray{sg.Group.ID()},
 		TransitEncryptionEnabled: pulumi.Bool(true),
 		AtRestEncryptionEnabled:  pulumi.Bool(true),
 		KmsKeyId:                 args.KmsKeyArn,
@@ -192,8 +194,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	c.Address = group.PrimaryEndpointAddress
+	c.Group = group
 	c.ReaderAddress = group.ReaderEndpointAddress
-	c.SecurityGroupID = sg.ID().ToStringOutput()
+	c.SecurityGroupID = sg.Group.ID().ToStringOutput()
 	c.AuthToken = authToken
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"address":         c.Address,

@@ -58,6 +58,8 @@ type Instance struct {
 	Arn pulumi.StringOutput
 	// Address is the DNS name of the instance; Port is always 5432.
 	Address pulumi.StringOutput
+	// Resource is the instance, for what must wait until it answers.
+	Resource pulumi.Resource
 }
 
 // Databases is every service's PostgreSQL instance in one region.
@@ -208,7 +210,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	arns, addresses := pulumi.StringMap{}, pulumi.StringMap{}
 	for _, svc := range services {
 		inst, err := newInstance(ctx, name+"-"+svc, svc, args, instanceDeps{
-			role: role, attachment: attachment, subnets: subnets, sg: sg, params: params,
+			role: role, attachment: attachment, subnets: subnets, sg: sg.Group, params: params,
 		}, parent)
 		if err != nil {
 			return nil, err
@@ -230,7 +232,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	d.Arns = arns.ToStringMapOutput()
 	d.Addresses = addresses.ToStringMapOutput()
-	d.SecurityGroupID = sg.ID().ToStringOutput()
+	d.SecurityGroupID = sg.Group.ID().ToStringOutput()
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{
 		"arns":            d.Arns,
 		"addresses":       d.Addresses,
@@ -318,6 +320,7 @@ func newInstance(ctx *pulumi.Context, name, svc string, args *Args, deps instanc
 		return nil, err
 	}
 	inst.Arn = db.Arn
+	inst.Resource = db
 	inst.Address = db.Address
 	return inst, nil
 }

@@ -29,7 +29,17 @@ func newWorkloads(ctx *pulumi.Context, name string, args *Args, r *Region, paren
 		publicCidrs = append(publicCidrs, z.Public.String())
 	}
 	r.Workloads = map[string]*workload.Workload{}
+	primary := r.Data
+	if !r.Master {
+		primary = args.Primary.Data
+	}
 	for _, svc := range d.Services {
+		// Its pods read from this region's database, write to the
+		// primary, and use this region's cache.
+		needs := []pulumi.Resource{r.Data.Databases.Instances[svc].Resource, r.Data.Cache.Group}
+		if !r.Master {
+			needs = append(needs, primary.Databases.Instances[svc].Resource)
+		}
 		wl, err := workload.New(ctx, name+"-"+svc, &workload.Args{
 			Wiring:            r.Data.Services[svc],
 			Release:           w.Releases[svc],
@@ -40,6 +50,7 @@ func newWorkloads(ctx *pulumi.Context, name string, args *Args, r *Region, paren
 			Callees:           callees(svc, d),
 			NodeSelector:      map[string]string{cluster.NodeGroupLabel: cluster.WorkloadNodeGroup},
 			KubernetesVersion: args.Cluster.Version,
+			Needs:             needs,
 		}, parent, pulumi.Providers(r.Cluster.Provider))
 		if err != nil {
 			return err

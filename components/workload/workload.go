@@ -93,6 +93,11 @@ type Args struct {
 	Callers, Callees []string
 	// NodeSelector places the pods (the workload node group).
 	NodeSelector map[string]string
+	// Needs are what the pods need answering before they can become ready
+	// (the service's databases, the region's cache): the migration job and
+	// the Deployments wait for them, or a first deploy would time out
+	// waiting for pods that cannot reach a database still being created.
+	Needs []pulumi.Resource
 	// KubernetesVersion is the cluster's minor ("1.34"): the Pod Security
 	// Standard is pinned to it, so admission judges pods by the rules of
 	// the version that runs them.
@@ -174,7 +179,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 
-	var before []pulumi.Resource
+	before := append([]pulumi.Resource(nil), args.Needs...)
 	if w.Migrates() {
 		job, err := b.migration()
 		if err != nil {
@@ -469,7 +474,7 @@ func (b *builder) migration() (*batchv1.Job, error) {
 				},
 			},
 		},
-	}, b.parent)
+	}, b.parent, pulumi.DependsOn(b.args.Needs))
 }
 
 // networkPolicies deny everything in the namespace, then admit exactly the
