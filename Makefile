@@ -17,7 +17,7 @@ GOLANGCI         := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
 ## plan: what STACK would create and its policy report, offline under Pulumi's mock engine (OUT=file.json for the inventory); fails on a mandatory violation
 plan:
 	@$(GO) build -o bin/plan ./stacks/cmd/plan
-	@bin/plan -stack $(STACK) $(if $(OUT),-out $(OUT)) $(if $(POLICY_CONFIG),-policy-config $(POLICY_CONFIG))
+	@bin/plan -stack $(STACK) $(if $(OUT),-out $(OUT)) $(if $(BASE),-base $(BASE)) $(if $(POLICY_CONFIG),-policy-config $(POLICY_CONFIG))
 
 ## policy-check: the policy pack over a plan file from `make plan OUT=` (PLAN=file.json); fails on a mandatory violation
 policy-check:

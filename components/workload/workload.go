@@ -334,7 +334,7 @@ func (b *builder) track(track, image string, minReplicas int, sa *corev1.Service
 			LabelSelector:     metav1.LabelSelectorArgs{MatchLabels: selector},
 		}
 	}
-	deployment, err := appsv1.NewDeployment(b.ctx, logical, &appsv1.DeploymentArgs{
+	_, err := appsv1.NewDeployment(b.ctx, logical, &appsv1.DeploymentArgs{
 		Metadata: b.meta(name, b.labels(track)),
 		Spec: appsv1.DeploymentSpecArgs{
 			// No replicas: the autoscaler owns the count; a field here
@@ -407,7 +407,9 @@ func (b *builder) track(track, image string, minReplicas int, sa *corev1.Service
 		Metadata: b.meta(name, b.labels(track)),
 		Spec: autoscalingv2.HorizontalPodAutoscalerSpecArgs{
 			ScaleTargetRef: autoscalingv2.CrossVersionObjectReferenceArgs{
-				ApiVersion: pulumi.String("apps/v1"), Kind: pulumi.String("Deployment"), Name: deployment.Metadata.Name().Elem(),
+				// By name, not by the Deployment's output: the autoscaler
+				// need not wait for the rollout.
+				ApiVersion: pulumi.String("apps/v1"), Kind: pulumi.String("Deployment"), Name: pulumi.String(name),
 			},
 			MinReplicas: pulumi.Int(minReplicas),
 			MaxReplicas: pulumi.Int(r.MaxReplicas),

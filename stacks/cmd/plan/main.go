@@ -18,6 +18,7 @@ import (
 
 	"github.com/example/ecommerce-platform/policies/rules"
 	"github.com/example/ecommerce-platform/stacks/offline"
+	"github.com/example/ecommerce-platform/stacks/plan"
 )
 
 func main() {
@@ -33,6 +34,7 @@ func run(args []string, stdout io.Writer) error {
 	out := fs.String("out", "", "also write the inventory as JSON to this file")
 	dir := fs.String("project", ".", "directory holding Pulumi.yaml")
 	policyConfig := fs.String("policy-config", "", "policy settings and levels, in the --policy-pack-config format")
+	base := fs.String("base", "", "a plan file of the same stack (make plan OUT=) to estimate the deploy from it to this plan")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,6 +69,25 @@ func run(args []string, stdout io.Writer) error {
 	}
 	if *out != "" {
 		if _, err := fmt.Fprintf(stdout, "\nInventory written to %s\n", *out); err != nil {
+			return err
+		}
+	}
+	if _, err := fmt.Fprintln(stdout); err != nil {
+		return err
+	}
+	if err := inv.EstimateCreate().Write(stdout, "Estimated wall time of a fresh deploy"); err != nil {
+		return err
+	}
+	if *base != "" {
+		b, err := os.ReadFile(*base) //nolint:gosec // the plan file the user names
+		if err != nil {
+			return err
+		}
+		old, err := plan.ReadInventory(b)
+		if err != nil {
+			return err
+		}
+		if err := inv.EstimateUpdate(old).Write(stdout, "Estimated wall time of the deploy from "+*base); err != nil {
 			return err
 		}
 	}
