@@ -28,6 +28,7 @@ import (
 )
 
 // Migrations are the service's schema, applied by `order migrate`.
+//
 //go:embed migrations/*.sql
 var Migrations embed.FS
 

@@ -24,6 +24,7 @@ import (
 )
 
 // Migrations are the service's schema, applied by `product migrate`.
+//
 //go:embed migrations/*.sql
 var Migrations embed.FS
 

@@ -22,6 +22,7 @@ import (
 )
 
 // Migrations are the service's schema, applied by `user migrate`.
+//
 //go:embed migrations/*.sql
 var Migrations embed.FS
 
