@@ -188,7 +188,7 @@ func TestProcessStartsFromItsSecrets(t *testing.T) {
 		defer func() {
 			if cmd.ProcessState == nil {
 				_ = cmd.Process.Kill()
-				<-exited
+				t.Logf("order process killed: %v", <-exited)
 			}
 			if t.Failed() {
 				t.Logf("order process logs:\n%s", logs.String())
