@@ -432,9 +432,11 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	d := a.deps
 	check("database", true, d.Write.Ping(ctx))
+	var schema error
 	if behind := *a.schemaBehind.Load(); behind != "" {
-		check("schema", true, errors.New(behind))
+		schema = errors.New(behind)
 	}
+	check("schema", true, schema)
 	if d.Read != d.Write {
 		check("database_read", true, d.Read.Ping(ctx))
 	}
