@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,15 +39,12 @@ func BenchmarkLoginFlood(b *testing.B) {
 	memLimit := env("BENCH_AUTH_GOMEMLIMIT", "200MiB")
 	const conns = 64
 
-	bin := filepath.Join(b.TempDir(), "auth")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/auth").CombinedOutput(); err != nil {
-		b.Fatalf("build auth: %v\n%s", err, out)
-	}
+	bin := serviceBinary(b, "auth")
 	addr := freePortB(b)
 	logs := &syncBuffer{}
 	cmd := exec.Command(bin)
 	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.Env = append(os.Environ(), "SERVICE_NAME=auth", "HTTP_ADDR="+addr, "DATABASE_URL="+newDatabase(b, "flood"),
+	cmd.Env = append(os.Environ(), "SERVICE_NAME=auth", "HTTP_ADDR="+addr, "DATABASE_URL="+servingURL(b, "auth", newDatabase(b, "flood")),
 		"TOPIC_ARN="+newTopic(b, "flood"), "AWS_REGION="+awsRegion, "AWS_ENDPOINT_URL="+awsEndpoint,
 		"JWT_SIGNING_KEY="+signingKeyPEM(b), "REDIS_URL="+redisURL, "LOGIN_IP_MAX_ATTEMPTS=0", "LOGIN_MAX_FAILURES=0",
 		"GOMEMLIMIT="+memLimit, "ACCESS_LOG_SAMPLE_RATE=0")

@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -86,6 +87,9 @@ func TestMain(m *testing.M) {
 	}
 	platform.QueryTracer = tracer
 	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
 	drops.Wait()
 	os.Exit(code)
 }
@@ -138,7 +142,48 @@ func dropDatabase(name string) {
 	defer c.Close(ctx)
 	if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
 		fmt.Fprintf(os.Stderr, "drop database %s: %v\n", name, err)
+		return
 	}
+	// The serving role made by servingURL: roles belong to the cluster,
+	// and it held privileges in that database only.
+	if _, err := c.Exec(ctx, "DROP ROLE IF EXISTS "+pgx.Identifier{appRoleOf(name)}.Sanitize()); err != nil {
+		fmt.Fprintf(os.Stderr, "drop role %s: %v\n", appRoleOf(name), err)
+	}
+}
+
+// appRoleOf is the serving role of a test database.
+func appRoleOf(database string) string { return database + "_app" }
+
+// migrations are each service's own, by name.
+var migrations = map[string]fs.FS{
+	config.Auth: auth.Migrations, config.User: user.Migrations, config.Product: product.Migrations, config.Order: order.Migrations,
+}
+
+// served maps a test database's owner URL to its serving role's URL.
+var served sync.Map
+
+// servingURL does what the migration job does for a database (migrations
+// as the owner, then the login role granted read and write) and returns
+// the URL the service serves with: the role's, as in production, so every
+// test shows the role is enough for what it exercises.
+func servingURL(t testing.TB, service, ownerURL string) string {
+	t.Helper()
+	if u, ok := served.Load(ownerURL); ok {
+		return u.(string)
+	}
+	u, err := url.Parse(ownerURL)
+	if err != nil {
+		t.Fatalf("database url: %v", err)
+	}
+	role := platform.AppRole{Name: appRoleOf(strings.TrimPrefix(u.Path, "/")), Password: "test-" + uuid.NewString()}
+	pool := openPool(t, ownerURL)
+	if err := platform.MigrateAndGrant(context.Background(), pool, migrations[service], role); err != nil {
+		t.Fatalf("migrate %s as the owner: %v", service, err)
+	}
+	pool.Close()
+	u.User = url.UserPassword(role.Name, role.Password)
+	served.Store(ownerURL, u.String())
+	return u.String()
 }
 
 // newDatabase creates an empty database for one test and drops it after.
@@ -295,6 +340,14 @@ func startService(t testing.TB, name string, vars map[string]string) *running {
 	}
 	for k, v := range vars {
 		base[k] = v
+	}
+	if base["MIGRATE_ON_START"] != "true" {
+		for _, k := range []string{"DATABASE_URL", "DATABASE_READ_URL"} {
+			// A URL with a serving role's name is the test's own doing.
+			if u, err := url.Parse(base[k]); base[k] != "" && err == nil && !strings.HasSuffix(u.User.Username(), "_app") {
+				base[k] = servingURL(t, name, base[k])
+			}
+		}
 	}
 	cfg, err := config.Load(func(k string) string { return base[k] })
 	if err != nil {

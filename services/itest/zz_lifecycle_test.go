@@ -42,11 +42,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	pid := createProduct(t, s, admin, "LOAD-1", 100, 1_000_000)
 	db := newDatabase(t, "orderproc")
 
-	bin := filepath.Join(t.TempDir(), "order")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/order")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build order: %v\n%s", err, out)
-	}
+	bin := serviceBinary(t, "order")
 	// A misconfigured process refuses to start and names the variable.
 	bad := exec.Command(bin)
 	bad.Env = append(os.Environ(), "SERVICE_NAME=order", "DATABASE_URL="+db, "QUEUE_URL="+s.Queues["order"].URL,
@@ -62,7 +58,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	cmd := exec.Command(bin)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.Env = append(os.Environ(),
-		"SERVICE_NAME=order", "HTTP_ADDR="+addr, "DATABASE_URL="+db, "QUEUE_URL="+s.Queues["order"].URL,
+		"SERVICE_NAME=order", "HTTP_ADDR="+addr, "DATABASE_URL="+servingURL(t, "order", db), "QUEUE_URL="+s.Queues["order"].URL,
 		"TOPIC_ARN="+s.Topics["order"], "AWS_REGION="+awsRegion, "AWS_ENDPOINT_URL="+awsEndpoint,
 		"AUTH_JWKS_URL="+s.Auth.URL+"/v1/auth/jwks", "PRODUCT_API_URL="+s.Product.URL,
 		"QUEUE_WAIT_SECONDS=1", "QUEUE_VISIBILITY_TIMEOUT_SECONDS=2", "SHUTDOWN_TIMEOUT=15s", "OUTBOX_POLL_INTERVAL=50ms",

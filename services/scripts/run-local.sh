@@ -24,6 +24,10 @@ done
 if [ ! -s "$run/jwt-signing-key.pem" ]; then
   openssl genpkey -algorithm ed25519 -out "$run/jwt-signing-key.pem"
 fi
+if [ ! -s "$run/db-app-password" ]; then
+  (umask 077; openssl rand -hex 20 >"$run/db-app-password")
+fi
+app_password="$(cat "$run/db-app-password")"
 
 go build -trimpath -o "$bin/" ./cmd/auth ./cmd/user ./cmd/product ./cmd/order
 
@@ -37,10 +41,22 @@ common=(AWS_REGION=$region AWS_ENDPOINT_URL=$aws REDIS_URL=redis://127.0.0.1:637
   QUEUE_WAIT_SECONDS=5 QUEUE_VISIBILITY_TIMEOUT_SECONDS=30 OUTBOX_POLL_INTERVAL=200ms
   AUTH_JWKS_URL=http://127.0.0.1:${port[auth]}/v1/auth/jwks)
 
+# As in the cluster: the migration job (`<service> migrate`, as the schema
+# owner) first, then each service serves as its own login role <service>_app.
+for s in auth user product order; do
+  if ! env SERVICE_NAME="$s" AWS_REGION=$region APP_DB_USER="${s}_app" APP_DB_PASSWORD="$app_password" \
+      DATABASE_URL="postgres://postgres@127.0.0.1:5432/ecommerce_$s?sslmode=disable" \
+      "$bin/$s" migrate >"$run/$s-migrate.log" 2>&1; then
+    echo "run-local: $s migrate failed; its log:" >&2
+    tail -n 20 "$run/$s-migrate.log" >&2
+    exit 1
+  fi
+done
+
 start() {
   local s=$1; shift
   env "${common[@]}" SERVICE_NAME="$s" HTTP_ADDR="127.0.0.1:${port[$s]}" \
-    DATABASE_URL="postgres://postgres@127.0.0.1:5432/ecommerce_$s?sslmode=disable" "$@" \
+    DATABASE_URL="postgres://${s}_app:${app_password}@127.0.0.1:5432/ecommerce_$s?sslmode=disable" "$@" \
     setsid nohup "$bin/$s" >"$run/$s.log" 2>&1 &
   echo $! >"$run/$s.pid"
 }

@@ -14,7 +14,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := platform.Main(ctx, "auth", auth.New); err != nil {
+	if err := platform.Main(ctx, "auth", auth.Migrations, auth.New); err != nil {
 		os.Exit(1)
 	}
 }

@@ -14,7 +14,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := platform.Main(ctx, "order", order.New); err != nil {
+	if err := platform.Main(ctx, "order", order.Migrations, order.New); err != nil {
 		os.Exit(1)
 	}
 }

@@ -27,8 +27,10 @@ import (
 	"github.com/example/ecommerce-platform/services/internal/platform"
 )
 
+// Migrations are the service's schema, applied by `auth migrate`.
+//
 //go:embed migrations/*.sql
-var migrations embed.FS
+var Migrations embed.FS
 
 // Password length limits; the upper one bounds hashing cost per request.
 const (
@@ -66,7 +68,7 @@ func New(d *platform.Deps) (*platform.Service, error) {
 		return nil, err
 	}
 	return &platform.Service{
-		Migrations: migrations,
+		Migrations: Migrations,
 		Prune:      []platform.PruneTask{{Table: "refresh_tokens", Where: "expires_at < $1", Retention: d.Config.ExpiredRefreshTokenRetention}},
 		Routes: func(mux *http.ServeMux) {
 			mux.HandleFunc("GET /v1/auth/roles", s.requireAdmin(s.listRoles))

@@ -35,6 +35,10 @@ type Config struct {
 	DatabaseURL     string
 	DatabaseReadURL string // empty: reads go to the primary
 	DBMaxConns      int32
+	// MigrateOnStart applies the migrations at start (DATABASE_URL must be
+	// the schema owner): for local runs. Otherwise the service waits,
+	// not ready, until `<service> migrate` has brought the schema up.
+	MigrateOnStart bool
 
 	RedisURL       string
 	RedisAuthToken string
@@ -125,6 +129,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DatabaseURL:          r.url("DATABASE_URL", true, "postgres", "postgresql"),
 		DatabaseReadURL:      r.url("DATABASE_READ_URL", false, "postgres", "postgresql"),
 		DBMaxConns:           int32(r.integer("DB_MAX_CONNS", 10, 1, 1000)), //nolint:gosec // range-checked by r.integer
+		MigrateOnStart:       r.boolean("MIGRATE_ON_START"),
 		RedisURL:             r.url("REDIS_URL", false, "redis", "rediss"),
 		RedisAuthToken:       getenv("REDIS_AUTH_TOKEN"),
 		QueueURL:             r.url("QUEUE_URL", false, "http", "https"),
@@ -317,6 +322,18 @@ func (r *reader) duration(name string, def, lo, hi time.Duration) time.Duration 
 		return def
 	}
 	return d
+}
+
+func (r *reader) boolean(name string) bool {
+	switch v := r.str(name, ""); v {
+	case "", "false":
+		return false
+	case "true":
+		return true
+	default:
+		r.fail(name, fmt.Sprintf("must be true or false, got %q", v))
+		return false
+	}
 }
 
 func (r *reader) fraction(name string, def float64) float64 {

@@ -27,8 +27,10 @@ import (
 	"github.com/example/ecommerce-platform/services/internal/platform"
 )
 
+// Migrations are the service's schema, applied by `order migrate`.
+//
 //go:embed migrations/*.sql
-var migrations embed.FS
+var Migrations embed.FS
 
 // Limits on one order.
 const (
@@ -145,7 +147,7 @@ func New(d *platform.Deps) (*platform.Service, error) {
 		lifecycle: newLifecycleMetrics(d),
 	}
 	return &platform.Service{
-		Migrations: migrations,
+		Migrations: Migrations,
 		Routes: func(mux *http.ServeMux) {
 			mux.HandleFunc("POST /v1/orders", s.verify.Require(s.place))
 			mux.HandleFunc("GET /v1/orders", s.verify.Require(s.list))

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,19 +68,47 @@ type App struct {
 	bg       sync.WaitGroup
 	served   chan error
 	up       *prometheus.GaugeVec
+	// schemaBehind says what the database lacks of this binary's
+	// migrations; empty once it has them all (see waitForSchema).
+	schemaBehind atomic.Pointer[string]
 }
 
-// Main is what each cmd/<service> runs: config from the environment, JSON
-// logs on stdout, serve until ctx ends (SIGTERM), then shut down cleanly.
-func Main(ctx context.Context, name string, build Builder) error {
-	getenv := func(k string) string {
-		if k == "SERVICE_NAME" && os.Getenv(k) == "" {
+// Main is what each cmd/<service> runs. With no argument it serves: the
+// runtime secret (RUNTIME_SECRET_ARN), then the configuration, JSON logs on
+// stdout, serve until ctx ends (SIGTERM), then shut down cleanly. With the
+// argument "migrate" it applies the migrations as the schema owner, sets up
+// the service's login role and exits (see RunMigrate).
+func Main(ctx context.Context, name string, migrations fs.FS, build Builder) error {
+	return Run(ctx, name, os.Args[1:], os.Getenv, os.Stdout, migrations, build)
+}
+
+// Run is Main with its inputs passed in.
+func Run(ctx context.Context, name string, args []string, getenv func(string) string, stdout io.Writer, migrations fs.FS, build Builder) error {
+	boot := NewLogger(stdout, name, slog.LevelInfo)
+	migrateMode := len(args) == 1 && args[0] == "migrate"
+	if len(args) > 0 && !migrateMode {
+		err := fmt.Errorf("unknown arguments %q: run with none to serve, or with \"migrate\"", args)
+		boot.Error("invalid arguments", "err", err)
+		return err
+	}
+	// Read once, before the secret: the runtime applied it at exec.
+	memLimit := getenv(MemoryLimitVariable)
+	getenv, err := LoadRuntimeSecret(ctx, getenv)
+	if err != nil {
+		boot.Error("cannot load the runtime secret", "err", err)
+		return err
+	}
+	withName := func(k string) string {
+		if k == "SERVICE_NAME" && getenv(k) == "" {
 			return name
 		}
-		return os.Getenv(k)
+		return getenv(k)
 	}
-	cfg, err := config.Load(getenv)
-	log := NewLogger(os.Stdout, name, cfg.LogLevel)
+	if migrateMode {
+		return RunMigrate(ctx, name, withName, boot, migrations)
+	}
+	cfg, err := config.Load(withName)
+	log := NewLogger(stdout, name, cfg.LogLevel)
 	if err == nil && cfg.ServiceName != name {
 		err = fmt.Errorf("SERVICE_NAME is %q but this binary is the %s service", cfg.ServiceName, name)
 	}
@@ -87,13 +117,51 @@ func Main(ctx context.Context, name string, build Builder) error {
 		return err
 	}
 	RouteLibraryLogs(log)
-	log.Info("starting", "config", cfg.String())
+	log.Info("starting", "config", cfg.String(), "gomemlimit", memLimit, "memory_limit_bytes", debug.SetMemoryLimit(-1))
 	app, err := Start(ctx, cfg, log, build)
 	if err != nil {
 		log.Error("start failed", "err", err)
 		return err
 	}
 	return app.Wait(ctx)
+}
+
+// RunMigrate is migrate mode: it reads the schema owner's DATABASE_URL,
+// APP_DB_USER and APP_DB_PASSWORD, applies the platform's and the service's
+// migrations and creates or updates the login role, granted read and write
+// on the service's tables and nothing else. Running it again changes
+// nothing but the role's password verifier (same password, fresh salt); two
+// runs at once take turns on a lock.
+func RunMigrate(ctx context.Context, name string, getenv func(string) string, log *slog.Logger, migrations fs.FS) error {
+	m, err := config.LoadMigrate(getenv)
+	if err == nil && m.ServiceName != name {
+		err = fmt.Errorf("SERVICE_NAME is %q but this binary is the %s service", m.ServiceName, name)
+	}
+	if err != nil {
+		log.Error("invalid configuration", "mode", "migrate", "err", err)
+		return err
+	}
+	RouteLibraryLogs(log)
+	log.Info("migrating", "config", m.String())
+	// The migration job may start while its database is still being
+	// created: wait for it a while rather than fail at once.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	openCtx, openCancel := context.WithTimeout(ctx, 3*time.Minute)
+	pool, err := OpenPool(openCtx, log, m.DatabaseURL, 2)
+	openCancel()
+	if err != nil {
+		log.Error("migrate failed", "err", fmt.Errorf("DATABASE_URL: %w", err))
+		return err
+	}
+	defer pool.Close()
+	started := time.Now()
+	if err := MigrateAndGrant(ctx, pool, migrations, AppRole{Name: m.AppUser, Password: m.AppPassword}); err != nil {
+		log.Error("migrate failed", "err", err)
+		return err
+	}
+	log.Info("migrated", "app_user", m.AppUser, "region", m.AWSRegion, "duration_ms", time.Since(started).Milliseconds())
+	return nil
 }
 
 // Start connects everything, applies migrations and starts serving. It
@@ -144,9 +212,16 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", cfg.ServiceName, err)
 	}
-	if err := Migrate(startCtx, d.Write, svc.Migrations); err != nil {
+	if cfg.MigrateOnStart {
+		if err := Migrate(startCtx, d.Write, svc.Migrations); err != nil {
+			return nil, fmt.Errorf("MIGRATE_ON_START (DATABASE_URL must be the schema owner): %w", err)
+		}
+	}
+	behind, err := SchemaBehind(startCtx, d.Write, svc.Migrations)
+	if err != nil {
 		return nil, err
 	}
+	a.schemaBehind.Store(&behind)
 	pools := map[string]*pgxpool.Pool{"write": d.Write}
 	if d.Read != d.Write {
 		pools["read"] = d.Read
@@ -157,10 +232,13 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 	}, []string{"dependency"})
 	reg.MustRegister(a.up)
 
+	// Background work starts once the schema is this binary's: at once, or
+	// when waitForSchema sees the migration job's work.
+	var work []func()
 	pruner := NewPruner(d.Write, append(platformPruneTasks(cfg.ProcessedMessagesRetention), svc.Prune...), cfg.PruneInterval, log, reg)
-	a.goBackground(func() { pruner.Run(bgCtx) })
+	work = append(work, func() { pruner.Run(bgCtx) })
 	for _, f := range svc.Background {
-		a.goBackground(func() { f(bgCtx) })
+		work = append(work, func() { f(bgCtx) })
 	}
 	if cfg.TopicARN != "" || cfg.QueueURL != "" {
 		awsCfg, err := awsconfig.LoadDefaultConfig(startCtx, awsconfig.WithRegion(cfg.AWSRegion))
@@ -177,11 +255,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 				}
 			})
 			relay := NewRelay(d.Write, &SNSPublisher{Client: client, TopicARN: cfg.TopicARN}, log, cfg.OutboxPollInterval, reg)
-			a.goBackground(func() { relay.Run(bgCtx) })
+			work = append(work, func() { relay.Run(bgCtx) })
 		}
 		if cfg.QueueURL != "" && len(svc.Handlers) > 0 {
 			c := NewConsumer(sqsq.New(awsCfg, cfg.AWSEndpointURL), cfg.QueueURL, d.Write, svc.Handlers, log, cfg.QueueWaitSeconds, cfg.QueueVisibilitySecs, reg)
-			a.goBackground(func() { c.Run(bgCtx) })
+			work = append(work, func() { c.Run(bgCtx) })
 		}
 	}
 
@@ -208,7 +286,49 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 	}
 	go func() { a.served <- a.srv.Serve(a.ln) }()
 	log.Info("serving", "addr", a.ln.Addr().String())
+	startWork := func() {
+		for _, f := range work {
+			a.goBackground(f)
+		}
+	}
+	if behind == "" {
+		startWork()
+	} else {
+		log.Warn("not ready: the database schema is behind this binary; waiting for the migration job (`"+cfg.ServiceName+" migrate`)", "schema", behind)
+		a.goBackground(func() { a.waitForSchema(bgCtx, svc.Migrations, startWork) })
+	}
 	return a, nil
+}
+
+// SchemaPollInterval is how often a service whose schema is behind looks
+// again.
+var SchemaPollInterval = time.Second
+
+// waitForSchema polls until the database has every migration this binary
+// carries, then starts the background work and lets readiness pass.
+func (a *App) waitForSchema(ctx context.Context, migrations fs.FS, startWork func()) {
+	t := time.NewTicker(SchemaPollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		behind, err := SchemaBehind(qctx, a.deps.Write, migrations)
+		cancel()
+		if err != nil {
+			a.log.Warn("schema check failed", "err", err)
+			continue
+		}
+		a.schemaBehind.Store(&behind)
+		if behind == "" {
+			a.log.Info("the database schema is current; starting")
+			startWork()
+			return
+		}
+	}
 }
 
 func (a *App) goBackground(f func()) {
@@ -312,6 +432,11 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	d := a.deps
 	check("database", true, d.Write.Ping(ctx))
+	var schema error
+	if behind := *a.schemaBehind.Load(); behind != "" {
+		schema = errors.New(behind)
+	}
+	check("schema", true, schema)
 	if d.Read != d.Write {
 		check("database_read", true, d.Read.Ping(ctx))
 	}

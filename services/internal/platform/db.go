@@ -72,6 +72,18 @@ func OpenPool(ctx context.Context, log *slog.Logger, url string, maxConns int32)
 // start whose embedded file differs from what was applied fails, naming the
 // file, instead of silently running with a schema the code does not describe.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, service fs.FS) error {
+	return migrate(ctx, pool, service, nil)
+}
+
+// MigrateAndGrant is Migrate followed, under the same lock, by creating or
+// updating the service's login role and granting it exactly what serving
+// needs (see grantAppRole). It is what `<service> migrate` runs, as the
+// schema owner.
+func MigrateAndGrant(ctx context.Context, pool *pgxpool.Pool, service fs.FS, role AppRole) error {
+	return migrate(ctx, pool, service, &role)
+}
+
+func migrate(ctx context.Context, pool *pgxpool.Pool, service fs.FS, role *AppRole) error {
 	// One lock around everything (goose's own lock, below, covers only
 	// its Up): the checksum table and its rows are written under it too.
 	conn, err := pool.Acquire(ctx)
@@ -123,6 +135,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, service fs.FS) error {
 		if err := verifyChecksums(ctx, conn, set.name, sub, p.ListSources()); err != nil {
 			return err
 		}
+	}
+	if role != nil {
+		return grantAppRole(ctx, conn.Conn(), *role)
 	}
 	return nil
 }

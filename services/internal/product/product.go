@@ -23,8 +23,10 @@ import (
 	"github.com/example/ecommerce-platform/services/internal/platform"
 )
 
+// Migrations are the service's schema, applied by `product migrate`.
+//
 //go:embed migrations/*.sql
-var migrations embed.FS
+var Migrations embed.FS
 
 // Product is the API representation.
 type Product struct {
@@ -140,7 +142,7 @@ func New(d *platform.Deps) (*platform.Service, error) {
 	s := &service{d: d, verify: authn.NewVerifier(d.Ctx, cfg.AuthJWKSURL, cfg.JWTIssuer, cfg.JWKSRefreshInterval),
 		cache: newCache(d.Redis, cfg.CacheTTL, cfg.LocalCacheTTL, cfg.LocalCacheEntries, d.Log, d.Registry)}
 	return &platform.Service{
-		Migrations: migrations,
+		Migrations: Migrations,
 		Routes: func(mux *http.ServeMux) {
 			mux.HandleFunc("GET /v1/products", s.list)
 			mux.HandleFunc("GET /v1/products/{id}", s.get)

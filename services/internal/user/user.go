@@ -21,8 +21,10 @@ import (
 	"github.com/example/ecommerce-platform/services/internal/platform"
 )
 
+// Migrations are the service's schema, applied by `user migrate`.
+//
 //go:embed migrations/*.sql
-var migrations embed.FS
+var Migrations embed.FS
 
 // Profile is the API representation.
 type Profile struct {
@@ -63,7 +65,7 @@ type service struct {
 func New(d *platform.Deps) (*platform.Service, error) {
 	s := &service{d: d, verify: authn.NewVerifier(d.Ctx, d.Config.AuthJWKSURL, d.Config.JWTIssuer, d.Config.JWKSRefreshInterval)}
 	return &platform.Service{
-		Migrations: migrations,
+		Migrations: Migrations,
 		Routes: func(mux *http.ServeMux) {
 			mux.HandleFunc("GET /v1/users/me", s.verify.Require(s.me))
 			mux.HandleFunc("PUT /v1/users/me", s.verify.Require(s.update))
