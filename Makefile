@@ -11,6 +11,8 @@ PLAN  ?=
 TOOLS_DIR        ?= /opt/ecommerce-tools
 GOLANGCI_VERSION ?= v2.15.0
 GOLANGCI         := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
+ACTIONLINT_VERSION ?= v1.7.12
+ACTIONLINT         := $(TOOLS_DIR)/actionlint-$(ACTIONLINT_VERSION)/actionlint
 
 .PHONY: plan plan-all policy-check test test-infra test-services deps lint bench bench-infra bench-services run-local smoke pulumi kube-apiserver
 
@@ -50,14 +52,23 @@ deps:
 test-services: deps
 	$(MAKE) -C services test
 
-## lint: gofmt, go vet and golangci-lint (.golangci.yml) over both modules
-lint: $(GOLANGCI)
+## lint: gofmt, go vet and golangci-lint (.golangci.yml) over both modules; actionlint over every workflow
+lint: $(GOLANGCI) $(ACTIONLINT)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd services && $(GO) vet ./...
 	$(GOLANGCI) run --allow-parallel-runners ./...
 	cd services && $(GOLANGCI) run --allow-parallel-runners --config ../.golangci.yml ./...
+	$(ACTIONLINT) -config-file .github/actionlint.yaml
+
+# actionlint checks the workflows (expressions, contexts, reusable
+# workflows' inputs, runner labels; their scripts with shellcheck when it is
+# on the PATH). Built from the module proxy like golangci-lint.
+$(ACTIONLINT):
+	mkdir -p $(dir $@).partial
+	GOBIN=$(dir $@).partial $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	mv $(dir $@).partial/actionlint $@
 
 $(GOLANGCI):
 	mkdir -p $(dir $@).partial
