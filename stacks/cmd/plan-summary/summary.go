@@ -300,6 +300,10 @@ type previewSummary struct {
 	// create", "12 unchanged"); policies those of its "Policies:" block;
 	// errors its "error:" lines.
 	resources, policies, errors []string
+	// unreachable: the Kubernetes provider could not reach a cluster (a
+	// private endpoint, from a runner outside the VPC) and previewed its
+	// objects without the server.
+	unreachable bool
 }
 
 // parsePreview reads the text `pulumi preview` prints (with --color never).
@@ -318,6 +322,8 @@ func parsePreview(out []byte, exit *int) *previewSummary {
 			continue
 		case strings.HasPrefix(trimmed, "error:"):
 			p.errors = append(p.errors, trimmed)
+		case strings.Contains(trimmed, "cluster is unreachable"):
+			p.unreachable = true
 		}
 		if block == nil {
 			continue
@@ -347,8 +353,12 @@ func (p *previewSummary) verdict() string {
 // changeLine condenses the preview's Resources block: "+ 3 to create ·
 // 120 unchanged".
 func (p *previewSummary) changeLine() string {
-	if len(p.resources) == 0 {
-		return "no summary"
+	line := "no summary"
+	if len(p.resources) > 0 {
+		line = strings.Join(p.resources, " · ")
 	}
-	return strings.Join(p.resources, " · ")
+	if p.unreachable {
+		line += " (Kubernetes objects previewed without their cluster: its endpoint is private)"
+	}
+	return line
 }

@@ -211,6 +211,10 @@ func TestPreviewOutcome(t *testing.T) {
 	assert.Contains(t, md, "| none | — | ")
 	assert.Contains(t, md, "| ✅ passed: 125 unchanged |")
 	assert.NotContains(t, md, "pulumi preview:", "a clean preview needs no section")
+
+	private := "    warning: configured Kubernetes cluster is unreachable: dial tcp: i/o timeout\nResources:\n    125 unchanged\n"
+	md = summarize(t, []StackInput{{Name: "prod", Plan: plan, Base: plan, Preview: []byte(private), PreviewExit: &ok}})
+	assert.Contains(t, md, "| ✅ passed: 125 unchanged (Kubernetes objects previewed without their cluster: its endpoint is private) |")
 }
 
 func TestPlanThatFailed(t *testing.T) {
