@@ -249,3 +249,11 @@ func TestPriceTableIsComplete(t *testing.T) {
 		assert.Contains(t, cost.Prices, shipped)
 	}
 }
+
+func TestMarkdownTable(t *testing.T) {
+	e := cost.Price(small(), assumptions())
+	table := cost.MarkdownTable([]*cost.Estimate{e})
+	assert.Equal(t, "| Stack | Per month (on demand) | By region | Largest components | Not priced |\n"+
+		"|---|---:|---|---|---|\n"+
+		"| s | $3,451.25 | af-south-1 $1.00, eu-west-1 $393.32, us-east-1 $3,056.93 | cluster $1,809.52, database $1,096.32, cache $479.61 | 4 items of 4 kinds |\n", table)
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strings"
 )
 
@@ -84,4 +85,66 @@ func (e *Estimate) Write(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// ComponentTotals are the totals by component over every region, largest
+// first.
+func (e *Estimate) ComponentTotals() []Total {
+	sums := map[string]float64{}
+	for _, l := range e.Lines {
+		sums[l.Component] += l.Monthly()
+	}
+	out := make([]Total, 0, len(sums))
+	for c, v := range sums {
+		out = append(out, Total{Name: c, USD: v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].USD != out[j].USD {
+			return out[i].USD > out[j].USD
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// Total is a named sum.
+type Total struct {
+	Name string
+	USD  float64
+}
+
+// MarkdownTable is the README's table of estimates: one row per stack.
+func MarkdownTable(estimates []*Estimate) string {
+	var b strings.Builder
+	b.WriteString("| Stack | Per month (on demand) | By region | Largest components | Not priced |\n")
+	b.WriteString("|---|---:|---|---|---|\n")
+	for _, e := range estimates {
+		totals := e.RegionTotals()
+		regions := make([]string, 0, len(totals))
+		for _, r := range sortedKeys(totals) {
+			regions = append(regions, fmt.Sprintf("%s %s", regionLabel(r), Money(totals[r])))
+		}
+		var comps []string
+		for i, c := range e.ComponentTotals() {
+			if i == 3 {
+				break
+			}
+			comps = append(comps, fmt.Sprintf("%s %s", c.Name, Money(c.USD)))
+		}
+		kinds := map[string]bool{}
+		for _, n := range e.NotPriced {
+			kinds[n.What] = true
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d items of %d kinds |\n", e.Stack, Money(e.Total()),
+			strings.Join(regions, ", "), strings.Join(comps, ", "), countItems(e.NotPriced), len(kinds))
+	}
+	return b.String()
+}
+
+func countItems(items []NotPriced) int {
+	n := 0
+	for _, i := range items {
+		n += i.Count
+	}
+	return n
 }
