@@ -158,8 +158,8 @@ func (p *Platform) subscriptions(ctx *pulumi.Context) error {
 		names = append(names, r.Name)
 	}
 	_, err = messaging.NewSubscriptions(ctx, "subscriptions", &messaging.SubscriptionsArgs{
-		Topology:  topology,
-		TopicArns: p.Master.Data.Topics.ByPublisher,
+		Topology:     topology,
+		TopicArns:    p.Master.Data.Topics.ByPublisher,
 		Queues:       queues,
 		Regions:      names,
 		MasterRegion: p.Master.Name,

@@ -1,5 +1,7 @@
 package rules
 
+import "strings"
+
 func subnet(name, cidr, az string) *Resource {
 	return res(tSubnet, name, M{"cidrBlock": cidr, "availabilityZone": az, "vpcId": UnknownPlaceholder})
 }
