@@ -120,12 +120,13 @@ func TestStackInventoryPerRegion(t *testing.T) {
 				assert.Equal(t, 1, c["aws:rds/subnetGroup:SubnetGroup"], rc.Name)
 				assert.Equal(t, 1, c["aws:rds/parameterGroup:ParameterGroup"], rc.Name)
 				assert.Equal(t, 1, c[redisGroup], rc.Name)
-				assert.Equal(t, 2*len(topo.Consumers), c[sqsQueue], "a queue and a DLQ per consumer in %s", rc.Name)
+				here := topo.ForRegion(rc.Name == cfg.MasterRegion)
+				assert.Equal(t, 2*len(here.Consumers), c[sqsQueue], "a queue and a DLQ per consumer of %s", rc.Name)
 				assert.Equal(t, 1, c["random:index/randomPassword:RandomPassword"], "only the cache token is regional (%s)", rc.Name)
 				if rc.Name == cfg.MasterRegion {
 					assert.Equal(t, 2*services, c["aws:secretsmanager/secret:Secret"], "a runtime and a migration secret per service in %s", rc.Name)
 					assert.Equal(t, len(topo.Publishers), c[snsTopic], rc.Name)
-					assert.Equal(t, len(cfg.Regions)*len(topo.Routes), c[snsSub], "every region's queues subscribe in the topics' region")
+					assert.Equal(t, len(topo.Routes)+(len(cfg.Regions)-1)*len(topo.ForRegion(false).Routes), c[snsSub], "every region's queues subscribe in the topics' region")
 				} else {
 					assert.Equal(t, services, c["aws:secretsmanager/secret:Secret"], "a runtime secret per service in %s", rc.Name)
 					assert.Zero(t, c[snsTopic], "topics live in the master region only (%s)", rc.Name)
@@ -134,7 +135,7 @@ func TestStackInventoryPerRegion(t *testing.T) {
 			}
 			global := counts[""]
 			assert.Equal(t, 1, global["pulumi:providers:random"], "one random provider for the stack")
-			assert.Equal(t, 2*len(config.Services), global["random:index/randomPassword:RandomPassword"], "a master and a login-role password per service, for the stack")
+			assert.Equal(t, 3*len(config.Services), global["random:index/randomPassword:RandomPassword"], "a master, a login-role and a read-only-role password per service, for the stack")
 			assert.Equal(t, 1, global["random:index/randomBytes:RandomBytes"], "one signing seed")
 		})
 	}

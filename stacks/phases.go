@@ -86,6 +86,7 @@ func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *m
 			BackupCopies:      cfg.Protected() && cfg.BackupRegion() == rc.Name,
 			DatabasePasswords: p.Global.DatabasePasswords,
 			AppPasswords:      p.Global.AppPasswords,
+			ReaderPasswords:   p.Global.ReaderPasswords,
 			SigningSeed:       p.Global.SigningSeed,
 		},
 		Workloads: &region.WorkloadsArgs{
@@ -157,10 +158,11 @@ func (p *Platform) subscriptions(ctx *pulumi.Context) error {
 		names = append(names, r.Name)
 	}
 	_, err = messaging.NewSubscriptions(ctx, "subscriptions", &messaging.SubscriptionsArgs{
-		Topology:  topology,
-		TopicArns: p.Master.Data.Topics.ByPublisher,
-		Queues:    queues,
-		Regions:   names,
+		Topology:     topology,
+		TopicArns:    p.Master.Data.Topics.ByPublisher,
+		Queues:       queues,
+		Regions:      names,
+		MasterRegion: p.Master.Name,
 	}, pulumi.Provider(p.Providers[p.Master.Name]))
 	return err
 }

@@ -43,29 +43,32 @@ func TestRuntimeSettingsPerServiceAndRegion(t *testing.T) {
 		read, err := url.Parse(env[appconfig.EnvDatabaseReadURL])
 		require.NoError(t, err)
 		assert.Equal(t, "postgres", write.Scheme)
-		assert.True(t, strings.HasPrefix(write.Host, fmt.Sprintf("ecommerce-prod-%s-%s.", master, svc)), "%s writes to the master primary: %s", v.Name, write.Host)
-		assert.True(t, strings.HasPrefix(read.Host, fmt.Sprintf("ecommerce-prod-%s-%s.", v.Region, svc)), "%s reads in its own region: %s", v.Name, read.Host)
+		// Every region serves from its own database: the primary in the
+		// master region, the local replica as the read-only role elsewhere
+		// (writes reach the master at the edge).
+		assert.True(t, strings.HasPrefix(write.Host, fmt.Sprintf("ecommerce-prod-%s-%s.", v.Region, svc)), "%s uses its own region's database: %s", v.Name, write.Host)
+		assert.Equal(t, write.String(), read.String(), v.Name)
 		assert.Equal(t, "/"+svc+"db", write.Path)
-		for _, u := range []*url.URL{write, read} {
-			assert.Equal(t, "verify-full", u.Query().Get("sslmode"), "%s verifies the server", v.Name)
-			assert.Equal(t, database.CABundlePath, u.Query().Get("sslrootcert"), v.Name)
-			assert.Equal(t, database.AppUser(svc), u.User.Username(), "%s serves as its own login role, never the master user", v.Name)
+		assert.Equal(t, "verify-full", write.Query().Get("sslmode"), "%s verifies the server", v.Name)
+		assert.Equal(t, database.CABundlePath, write.Query().Get("sslrootcert"), v.Name)
+		role := database.AppUser(svc)
+		if v.Region != master {
+			role = database.ReaderUser(svc)
 		}
+		assert.Equal(t, role, write.User.Username(), "%s serves as its own login role, never the master user", v.Name)
 		wpw, _ := write.User.Password()
-		rpw, _ := read.User.Password()
-		assert.Equal(t, wpw, rpw, "replicas share the primary's roles")
 		masterPasswords = append(masterPasswords, wpw)
 
 		assert.True(t, strings.HasPrefix(env[appconfig.EnvRedisURL], "rediss://"), "TLS to Redis")
 		assert.Contains(t, env[appconfig.EnvRedisURL], ".cache.amazonaws.com:6379")
 		assert.NotEmpty(t, env[appconfig.EnvRedisAuthToken])
 
-		if topo.IsConsumer(svc) {
+		if topo.ForRegion(v.Region == master).IsConsumer(svc) {
 			assert.Equal(t, fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/ecommerce-prod-%s-%s", v.Region, run.cfg.AccountID, v.Region, svc), env[appconfig.EnvQueueURL], v.Name)
 		} else {
 			assert.NotContains(t, env, appconfig.EnvQueueURL, v.Name)
 		}
-		if topo.IsPublisher(svc) {
+		if topo.IsPublisher(svc) && v.Region == master {
 			assert.Equal(t, fmt.Sprintf("arn:aws:sns:%s:%s:ecommerce-prod-%s-events", master, run.cfg.AccountID, svc), env[appconfig.EnvTopicARN], v.Name)
 		} else {
 			assert.NotContains(t, env, appconfig.EnvTopicARN, v.Name)
@@ -104,6 +107,9 @@ func TestMigrationSecretsOnlyWhereThePrimariesAre(t *testing.T) {
 			assert.True(t, strings.HasPrefix(owner.Host, fmt.Sprintf("ecommerce-prod-%s-%s.", master, svc)), owner.Host)
 			assert.Equal(t, database.AppUser(svc), env[appconfig.EnvAppDBUser])
 			assert.Len(t, env[appconfig.EnvAppDBPassword], 40)
+			assert.Equal(t, database.ReaderUser(svc), env[appconfig.EnvReaderDBUser])
+			assert.Len(t, env[appconfig.EnvReaderDBPassword], 40)
+			assert.NotEqual(t, env[appconfig.EnvAppDBPassword], env[appconfig.EnvReaderDBPassword])
 		}
 		assert.Equal(t, len(config.Services), migrations, "one per service, in the master region")
 		for _, r := range run.inv.OfType("aws:iam/role:Role") {
@@ -168,7 +174,9 @@ func TestServiceEndpointsOutput(t *testing.T) {
 	assert.Contains(t, eu["writeEndpoint"], "ecommerce-staging-us-east-1-order.")
 	assert.Contains(t, eu["readEndpoint"], "ecommerce-staging-eu-west-1-order.")
 	assert.True(t, strings.HasSuffix(eu["readEndpoint"].(string), ":5432"))
-	assert.Contains(t, eu["queueUrl"], "sqs.eu-west-1.amazonaws.com")
+	assert.NotContains(t, eu, "queueUrl", "order's events change its database: they are handled in the master region only")
+	assert.Contains(t, services["product"].(map[string]any)["regions"].(map[string]any)["eu-west-1"].(map[string]any)["queueUrl"], "sqs.eu-west-1.amazonaws.com",
+		"product drops its cached copies in every region")
 	assert.Contains(t, eu["runtimeSecretArn"], "arn:aws:secretsmanager:eu-west-1:")
 	assert.Contains(t, eu["roleArn"], "arn:aws:iam::222222222222:role/")
 	assert.NotContains(t, services["auth"].(map[string]any)["regions"].(map[string]any)["eu-west-1"], "queueUrl", "auth consumes nothing")
@@ -208,13 +216,14 @@ func TestServiceAccessPolicies(t *testing.T) {
 		}
 		assert.Contains(t, sids["ReadRuntimeSettings"], fmt.Sprintf(":secret:ecommerce-prod-%s/%s/runtime", region, svc))
 		assert.Equal(t, run.key(region, keys.Data), sids["DecryptRuntimeSettings"])
-		if topo.IsConsumer(svc) {
+		here := topo.ForRegion(region == run.cfg.MasterRegion)
+		if here.IsConsumer(svc) {
 			assert.Equal(t, fmt.Sprintf("arn:aws:sqs:%s:%s:ecommerce-prod-%s-%s", region, run.cfg.AccountID, region, svc), sids["ConsumeOwnQueue"], key)
 			assert.Equal(t, run.key(region, keys.Messaging), sids["DecryptOwnQueue"], key)
 		} else {
 			assert.NotContains(t, sids, "ConsumeOwnQueue", key)
 		}
-		if topo.IsPublisher(svc) {
+		if topo.IsPublisher(svc) && region == run.cfg.MasterRegion {
 			assert.Equal(t, fmt.Sprintf("arn:aws:sns:%s:%s:ecommerce-prod-%s-events", run.cfg.MasterRegion, run.cfg.AccountID, svc), sids["PublishOwnTopic"], key)
 			assert.Equal(t, run.key(run.cfg.MasterRegion, keys.Messaging), sids["EncryptForTopic"], key)
 		} else {
@@ -235,7 +244,8 @@ func TestServiceAccessPolicies(t *testing.T) {
 // read and require (their own tests keep it true).
 type runtimeContract struct {
 	Services map[string]struct {
-		Required []string `json:"required"`
+		Required        []string `json:"required"`
+		ReplicaRequired []string `json:"replicaRequired"`
 	} `json:"services"`
 	Migrate struct {
 		Required []string `json:"required"`
@@ -266,11 +276,15 @@ func TestInfrastructureMeetsTheServicesContract(t *testing.T) {
 				assert.NotContains(t, secretKeys, k, "%s %s: %s is set once, by the secret or by the pod", stack, key, k)
 				written = append(written, k)
 			}
-			for _, k := range spec.Required {
+			required := spec.Required
+			if run.env[key][appconfig.EnvDatabaseRole] == appconfig.RoleReplica {
+				required = spec.ReplicaRequired
+			}
+			for _, k := range required {
 				assert.Contains(t, written, k, "%s %s: the service requires %s", stack, key, k)
 			}
 			for _, k := range written {
-				assert.True(t, slices.Contains(spec.Required, k) || slices.Contains(c.Optional, k) || slices.Contains(c.Platform.Variables, k),
+				assert.True(t, slices.Contains(required, k) || slices.Contains(c.Optional, k) || slices.Contains(c.Platform.Variables, k),
 					"%s %s: the infrastructure sets %s, which the service does not read", stack, key, k)
 			}
 			if migration := run.migrationKeys[key]; migration != nil {

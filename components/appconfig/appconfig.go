@@ -42,6 +42,13 @@ type Inputs struct {
 	// Calls are the services it calls in this region; it gets their
 	// in-cluster URLs.
 	Calls []string
+	// ReadOnly is set outside the master region: the service serves reads
+	// from the local replica and refuses writes (the edge sends them to
+	// the master region).
+	ReadOnly bool
+	// Handlers are the events it handles in this region (EVENT_HANDLERS):
+	// all of its events in the master region, the regional ones elsewhere.
+	Handlers []string
 	// Migration is set where the service's primary is: what its schema
 	// migrations need, kept apart from the serving credentials.
 	Migration *Migration
@@ -53,9 +60,10 @@ type Inputs struct {
 type Migration struct {
 	// DatabaseURL is the primary as the master user (secret).
 	DatabaseURL pulumi.StringOutput
-	// AppUser and AppPassword (secret) are the service's login role.
-	AppUser     string
-	AppPassword pulumi.StringOutput
+	// AppUser and AppPassword (secret) are the service's login role;
+	// ReaderUser and ReaderPassword (secret) its read-only one.
+	AppUser, ReaderUser         string
+	AppPassword, ReaderPassword pulumi.StringOutput
 }
 
 // Args configures the wiring of one region.
@@ -211,7 +219,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		w := &Service{
 			Name: svc, Region: args.Region, Master: args.Region == args.MasterRegion,
 			Namespace: Namespace(svc), ServiceAccount: ServiceAccount(svc),
-			Inputs: args.Services[svc], Env: podEnv(args.TokenIssuer, svc, args.Services[svc].Calls),
+			Inputs: args.Services[svc], Env: podEnv(args.TokenIssuer, svc, args.Services[svc]),
 		}
 		secret, err := newRuntimeSecret(ctx, name+"-"+svc, args, w, parent)
 		if err != nil {
@@ -251,8 +259,9 @@ func newMigration(ctx *pulumi.Context, name string, args *Args, w *Service, pare
 	m := w.Migration
 	secret, err := newSecret(ctx, name, args, w.Name, MigrationSecretName(args.DisplayName, w.Name),
 		fmt.Sprintf("Schema owner credentials of the %s service's migrations in %s", w.Name, args.Region),
-		[]string{EnvDatabaseURL, EnvAppDBUser, EnvAppDBPassword},
-		[]any{m.DatabaseURL, pulumi.String(m.AppUser).ToStringOutput(), m.AppPassword}, parent)
+		[]string{EnvDatabaseURL, EnvAppDBUser, EnvAppDBPassword, EnvReaderDBUser, EnvReaderDBPassword},
+		[]any{m.DatabaseURL, pulumi.String(m.AppUser).ToStringOutput(), m.AppPassword,
+			pulumi.String(m.ReaderUser).ToStringOutput(), m.ReaderPassword}, parent)
 	if err != nil {
 		return err
 	}

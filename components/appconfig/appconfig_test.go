@@ -122,8 +122,9 @@ func TestWiringPerService(t *testing.T) {
 	assert.Equal(t, map[string]string{
 		"AUTH_JWKS_URL": "http://auth.auth.svc.cluster.local/v1/auth/jwks",
 		"AUTH_API_URL":  "http://auth.auth.svc.cluster.local",
-	}, order.Env, "pods carry in-cluster URLs, no credential")
-	assert.Empty(t, settings.Services["auth"].Env, "the issuer verifies with its own key")
+		"DATABASE_ROLE": "primary",
+	}, order.Env, "pods carry in-cluster URLs and their database's role, no credential")
+	assert.Equal(t, map[string]string{"DATABASE_ROLE": "primary"}, settings.Services["auth"].Env, "the issuer verifies with its own key")
 	assert.Equal(t, []string{"AWS_REGION", "DATABASE_READ_URL", "DATABASE_URL", "JWT_SIGNING_KEY", "REDIS_AUTH_TOKEN", "REDIS_URL", "SERVICE_NAME", "TOPIC_ARN"},
 		settings.Services["auth"].SecretKeys())
 

@@ -22,6 +22,19 @@ const (
 	// The migration job's: the login role it creates for the service.
 	EnvAppDBUser     = "APP_DB_USER"
 	EnvAppDBPassword = "APP_DB_PASSWORD" //nolint:gosec // a variable name, not a credential
+	// ...and the read-only role it creates for the other regions.
+	EnvReaderDBUser     = "READER_DB_USER"
+	EnvReaderDBPassword = "READER_DB_PASSWORD" //nolint:gosec // a variable name, not a credential
+	// Pod settings that are no credential: whether this region's database
+	// is the primary or a replica, and which events the pods handle here.
+	EnvDatabaseRole  = "DATABASE_ROLE"
+	EnvEventHandlers = "EVENT_HANDLERS"
+)
+
+// Database roles, as DATABASE_ROLE carries them.
+const (
+	RolePrimary = "primary"
+	RoleReplica = "replica"
 )
 
 // JWKSPath is where the token issuer publishes its public keys.
@@ -61,7 +74,7 @@ func (s *Service) MigrationSecretKeys() []string {
 	if !s.Migrates() {
 		return nil
 	}
-	return []string{EnvAppDBPassword, EnvAppDBUser, EnvRegion, EnvDatabaseURL, EnvServiceName}
+	return []string{EnvAppDBPassword, EnvAppDBUser, EnvRegion, EnvDatabaseURL, EnvReaderDBPassword, EnvReaderDBUser, EnvServiceName}
 }
 
 // secretEnv lists the credential-bearing and endpoint variables of the
@@ -83,13 +96,20 @@ func secretEnv(s *Service) ([]string, []any) {
 }
 
 // podEnv is what a service's pods carry besides the runtime secret: the
-// in-cluster URLs of what it calls. Nothing in it is a credential.
-func podEnv(issuer, service string, calls []string) map[string]string {
-	env := map[string]string{}
+// in-cluster URLs of what it calls, its database's role and the events it
+// handles in this region. Nothing in it is a credential.
+func podEnv(issuer, service string, in Inputs) map[string]string {
+	env := map[string]string{EnvDatabaseRole: RolePrimary}
+	if in.ReadOnly {
+		env[EnvDatabaseRole] = RoleReplica
+	}
+	if len(in.Handlers) > 0 {
+		env[EnvEventHandlers] = strings.Join(in.Handlers, ",")
+	}
 	if issuer != "" && service != issuer {
 		env[EnvAuthJWKSURL] = InClusterURL(issuer) + JWKSPath
 	}
-	for _, callee := range calls {
+	for _, callee := range in.Calls {
 		env[APIURLVariable(callee)] = InClusterURL(callee)
 	}
 	return env

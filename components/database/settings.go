@@ -24,6 +24,11 @@ const Username = "app"
 // the stack generates) and grant it exactly that.
 func AppUser(service string) string { return service + "_app" }
 
+// ReaderUser is a service's read-only login role: SELECT on its tables and
+// nothing else. The migrations create it on the primary; the replicas
+// carry it, and regions other than the master serve with it.
+func ReaderUser(service string) string { return service + "_reader" }
+
 // CABundlePath is where the service images carry the RDS certificate
 // authorities (Amazon's global bundle), so clients verify the server and
 // its name (sslmode=verify-full).

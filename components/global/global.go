@@ -46,6 +46,10 @@ type Global struct {
 	// AppPasswords are the passwords of the services' own login roles by
 	// service (secret): the services serve with them.
 	AppPasswords map[string]pulumi.StringOutput
+	// ReaderPasswords are the passwords of the services' read-only login
+	// roles by service (secret): regions other than the master serve reads
+	// with them and hold no credential that could write.
+	ReaderPasswords map[string]pulumi.StringOutput
 }
 
 func (a *Args) check() error {
@@ -72,7 +76,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.check(); err != nil {
 		return nil, err
 	}
-	g := &Global{DatabasePasswords: map[string]pulumi.StringOutput{}, AppPasswords: map[string]pulumi.StringOutput{}}
+	g := &Global{
+		DatabasePasswords: map[string]pulumi.StringOutput{},
+		AppPasswords:      map[string]pulumi.StringOutput{},
+		ReaderPasswords:   map[string]pulumi.StringOutput{},
+	}
 	if err := ctx.RegisterComponentResource("ecommerce:global:Global", name, g, opts...); err != nil {
 		return nil, err
 	}
@@ -105,6 +113,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, err
 		}
 		g.AppPasswords[svc] = pulumi.ToSecret(app.Result).(pulumi.StringOutput)
+		reader, err := random.NewRandomPassword(ctx, "db-"+svc+"-reader", &random.RandomPasswordArgs{
+			Length:  pulumi.Int(PasswordLength),
+			Special: pulumi.Bool(false),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		g.ReaderPasswords[svc] = pulumi.ToSecret(reader.Result).(pulumi.StringOutput)
 	}
 	return g, ctx.RegisterResourceOutputs(g, pulumi.Map{})
 }

@@ -12,6 +12,30 @@ import (
 	"github.com/example/ecommerce-platform/stacks/plan"
 )
 
+// Regional consumers run everywhere; the others only in the master region.
+func TestTopologyForRegion(t *testing.T) {
+	topo, err := messaging.Plan([]messaging.Event{
+		{Name: "product.updated", Publishers: []string{"product"}, RegionalConsumers: []string{"product"}},
+		{Name: "order.placed", Publishers: []string{"order"}, Consumers: []string{"product"}},
+		{Name: "user.registered", Publishers: []string{"auth"}, Consumers: []string{"user"}},
+	})
+	require.NoError(t, err)
+	master := topo.ForRegion(true)
+	assert.Equal(t, []string{"product", "user"}, master.Consumers)
+	assert.Equal(t, []string{"order.placed", "product.updated"}, master.Handlers("product"))
+	assert.Equal(t, []string{"user.registered"}, master.Handlers("user"))
+	other := topo.ForRegion(false)
+	assert.Equal(t, []string{"product"}, other.Consumers)
+	assert.Equal(t, []messaging.Route{{Publisher: "product", Consumer: "product", Events: []string{"product.updated"}}}, other.Routes)
+	assert.Equal(t, []string{"product.updated"}, other.Handlers("product"))
+	assert.Empty(t, other.Handlers("user"))
+	assert.Equal(t, master.Publishers, other.Publishers, "topics live in the master region either way")
+
+	_, err = messaging.Plan([]messaging.Event{{Name: "order.placed", Publishers: []string{"order"}, Consumers: []string{"product"}, RegionalConsumers: []string{"product"}}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "order.placed lists product both as a consumer and as a regional consumer")
+}
+
 func TestTopologyPlan(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -141,11 +165,18 @@ func TestMessagingComponentsCheckArgsFirst(t *testing.T) {
 		}, []string{"KmsKeyArn", "AccountID"}},
 		"subscriptions without a region's queues": {func(ctx *pulumi.Context, opts ...pulumi.ResourceOption) error {
 			_, err := messaging.NewSubscriptions(ctx, "s", &messaging.SubscriptionsArgs{
-				Topology: topo, Regions: []string{"eu-west-1"},
+				Topology: topo, Regions: []string{"eu-west-1"}, MasterRegion: "eu-west-1",
 				TopicArns: map[string]pulumi.StringOutput{"order": pulumi.String("arn:aws:sns:us-east-1:1:t").ToStringOutput()},
 			}, opts...)
 			return err
 		}, []string{"Queues.eu-west-1"}},
+		"subscriptions with a master that is not a region": {func(ctx *pulumi.Context, opts ...pulumi.ResourceOption) error {
+			_, err := messaging.NewSubscriptions(ctx, "s", &messaging.SubscriptionsArgs{
+				Topology: topo, Regions: []string{"eu-west-1"}, MasterRegion: "us-east-1",
+				TopicArns: map[string]pulumi.StringOutput{"order": pulumi.String("arn:aws:sns:us-east-1:1:t").ToStringOutput()},
+			}, opts...)
+			return err
+		}, []string{"MasterRegion"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

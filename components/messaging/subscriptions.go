@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -17,6 +18,9 @@ type SubscriptionsArgs struct {
 	Queues map[string]*Queues
 	// Regions lists the keys of Queues in a stable order.
 	Regions []string
+	// MasterRegion receives every route; the others only the regional
+	// consumers' (Topology.ForRegion).
+	MasterRegion string
 }
 
 func (a *SubscriptionsArgs) check() error {
@@ -30,13 +34,16 @@ func (a *SubscriptionsArgs) check() error {
 	if a.Topology == nil {
 		return p.Err()
 	}
+	if !slices.Contains(a.Regions, a.MasterRegion) {
+		p.Add("MasterRegion", "%q is not one of the regions %v", a.MasterRegion, a.Regions)
+	}
 	for _, region := range a.Regions {
 		q := a.Queues[region]
 		if q == nil {
 			p.Add("Queues."+region, "no queues for region %s", region)
 			continue
 		}
-		for _, c := range a.Topology.Consumers {
+		for _, c := range a.Topology.ForRegion(region == a.MasterRegion).Consumers {
 			if q.ByConsumer[c] == nil {
 				p.Add("Queues."+region, "region %s has no queue for %s", region, c)
 			}
@@ -58,7 +65,9 @@ type Subscriptions struct {
 	Count int
 }
 
-// NewSubscriptions subscribes each region's queues to the topics. SNS
+// NewSubscriptions subscribes each region's queues to the topics: the
+// master region's to every event routed to them, the others' to the
+// regional consumers' events only. SNS
 // requires the subscription to be made in the topic's region, so pass the
 // master region's provider (the master Region component as parent does).
 // SNS retries delivery to an unreachable queue for days, so a region that
@@ -72,7 +81,7 @@ func NewSubscriptions(ctx *pulumi.Context, name string, args *SubscriptionsArgs,
 		return nil, err
 	}
 	for _, region := range args.Regions {
-		for _, r := range args.Topology.Routes {
+		for _, r := range args.Topology.ForRegion(region == args.MasterRegion).Routes {
 			sub := &sns.TopicSubscriptionArgs{
 				Topic:    args.TopicArns[r.Publisher],
 				Protocol: pulumi.String("sqs"),

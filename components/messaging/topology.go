@@ -21,12 +21,19 @@ import (
 const EventTypeAttribute = "event_type"
 
 // Event declares who publishes and who consumes one domain event.
+//
+// Consumers change their own database: they run only in the master
+// region, where the primaries are, so each event's effect happens once.
+// RegionalConsumers do work that every region needs on its own (dropping
+// cached copies): they run in every region and must not write to a
+// database.
 type Event struct {
 	// Name is the event type ("order.placed"); in the config it is the
 	// key of the event map.
-	Name       string   `json:"-"`
-	Publishers []string `json:"publishers"`
-	Consumers  []string `json:"consumers"`
+	Name              string   `json:"-"`
+	Publishers        []string `json:"publishers"`
+	Consumers         []string `json:"consumers,omitempty"`
+	RegionalConsumers []string `json:"regionalConsumers,omitempty"`
 }
 
 // Route is one subscription: the consumer's queue receives the listed
@@ -41,7 +48,8 @@ type Route struct {
 	Events []string
 }
 
-// Topology is what the event map implies.
+// Topology is what the event map implies for the master region: every
+// consumer's queue and route. ForRegion gives the other regions' part.
 type Topology struct {
 	// Publishers get a topic each; Consumers a queue each (sorted).
 	Publishers []string
@@ -50,30 +58,45 @@ type Topology struct {
 	TopicEvents map[string][]string
 	// Routes sorted by consumer, then publisher.
 	Routes []Route
+
+	// regional is what a region other than the master receives: the
+	// regional consumers' routes only.
+	regional *Topology
 }
 
+type pair struct{ pub, con string }
+
 // Plan derives the topology from the event map. It fails on an event
-// consumed with nobody publishing it.
+// consumed with nobody publishing it, and on a service that is both a
+// consumer and a regional consumer of one event (it would handle the
+// event twice in the master region).
 func Plan(events []Event) (*Topology, error) {
 	t := &Topology{TopicEvents: map[string][]string{}}
-	type pair struct{ pub, con string }
-	routes := map[pair][]string{}
-	consumers := map[string]bool{}
+	r := &Topology{TopicEvents: t.TopicEvents}
+	all, regional := map[pair][]string{}, map[pair][]string{}
 	var errs []error
 	for _, ev := range events {
 		if ev.Name == "" {
 			errs = append(errs, errors.New("messaging: an event has no name"))
 			continue
 		}
-		if len(ev.Publishers) == 0 && len(ev.Consumers) > 0 {
-			errs = append(errs, fmt.Errorf("messaging: %s has consumers %v but no publisher", ev.Name, ev.Consumers))
+		if len(ev.Publishers) == 0 && len(ev.Consumers)+len(ev.RegionalConsumers) > 0 {
+			errs = append(errs, fmt.Errorf("messaging: %s has consumers %v but no publisher", ev.Name, append(append([]string(nil), ev.Consumers...), ev.RegionalConsumers...)))
 			continue
+		}
+		for _, c := range ev.RegionalConsumers {
+			if contains(ev.Consumers, c) {
+				errs = append(errs, fmt.Errorf("messaging: %s lists %s both as a consumer and as a regional consumer", ev.Name, c))
+			}
 		}
 		for _, p := range ev.Publishers {
 			t.TopicEvents[p] = appendUnique(t.TopicEvents[p], ev.Name)
 			for _, c := range ev.Consumers {
-				consumers[c] = true
-				routes[pair{p, c}] = appendUnique(routes[pair{p, c}], ev.Name)
+				all[pair{p, c}] = appendUnique(all[pair{p, c}], ev.Name)
+			}
+			for _, c := range ev.RegionalConsumers {
+				all[pair{p, c}] = appendUnique(all[pair{p, c}], ev.Name)
+				regional[pair{p, c}] = appendUnique(regional[pair{p, c}], ev.Name)
 			}
 		}
 	}
@@ -84,23 +107,58 @@ func Plan(events []Event) (*Topology, error) {
 		sort.Strings(evs)
 		t.Publishers = append(t.Publishers, p)
 	}
-	for c := range consumers {
-		t.Consumers = append(t.Consumers, c)
-	}
 	sort.Strings(t.Publishers)
-	sort.Strings(t.Consumers)
-	for k, evs := range routes {
+	r.Publishers = t.Publishers
+	t.Consumers, t.Routes = routesOf(all)
+	r.Consumers, r.Routes = routesOf(regional)
+	t.regional = r
+	r.regional = r
+	return t, nil
+}
+
+// routesOf sorts the routes and lists their consumers.
+func routesOf(m map[pair][]string) (consumers []string, routes []Route) {
+	seen := map[string]bool{}
+	for k, evs := range m {
 		sort.Strings(evs)
-		t.Routes = append(t.Routes, Route{Publisher: k.pub, Consumer: k.con, Events: evs})
+		routes = append(routes, Route{Publisher: k.pub, Consumer: k.con, Events: evs})
+		if !seen[k.con] {
+			seen[k.con] = true
+			consumers = append(consumers, k.con)
+		}
 	}
-	sort.Slice(t.Routes, func(i, j int) bool {
-		a, b := t.Routes[i], t.Routes[j]
+	sort.Strings(consumers)
+	sort.Slice(routes, func(i, j int) bool {
+		a, b := routes[i], routes[j]
 		if a.Consumer != b.Consumer {
 			return a.Consumer < b.Consumer
 		}
 		return a.Publisher < b.Publisher
 	})
-	return t, nil
+	return consumers, routes
+}
+
+// ForRegion is the part of the topology a region receives: all of it in
+// the master region, only the regional consumers' routes elsewhere. A
+// topology built by hand (no Plan) is the same everywhere.
+func (t *Topology) ForRegion(master bool) *Topology {
+	if master || t.regional == nil {
+		return t
+	}
+	return t.regional
+}
+
+// Handlers are the events a service handles where this topology applies
+// (sorted): what its EVENT_HANDLERS variable lists.
+func (t *Topology) Handlers(svc string) []string {
+	var out []string
+	for _, r := range t.RoutesTo(svc) {
+		for _, e := range r.Events {
+			out = appendUnique(out, e)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // RoutesTo returns the routes into one consumer's queue.

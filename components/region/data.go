@@ -33,10 +33,12 @@ type DataArgs struct {
 	// primaries' automated backups.
 	BackupCopies bool
 	// DatabasePasswords (master users), AppPasswords (the services' login
-	// roles), by service, and SigningSeed are the stack's generated
+	// roles), ReaderPasswords (their read-only roles), by service, and
+	// SigningSeed are the stack's generated
 	// secrets, from the global phase.
 	DatabasePasswords map[string]pulumi.StringOutput
 	AppPasswords      map[string]pulumi.StringOutput
+	ReaderPasswords   map[string]pulumi.StringOutput
 	SigningSeed       pulumi.StringOutput
 }
 
@@ -70,7 +72,10 @@ func (d *DataArgs) check(primary *Region, p *check.Problems) {
 			p.Add("Data.DatabasePasswords."+svc, "is required: the primary of %s is created with it and its migrations connect with it", svc)
 		}
 		if _, ok := d.AppPasswords[svc]; !ok {
-			p.Add("Data.AppPasswords."+svc, "is required: %s serves as its own login role, with this password, in every region", svc)
+			p.Add("Data.AppPasswords."+svc, "is required: %s serves as its own login role, with this password, in the master region", svc)
+		}
+		if _, ok := d.ReaderPasswords[svc]; !ok {
+			p.Add("Data.ReaderPasswords."+svc, "is required: %s serves reads as its read-only role, with this password, outside the master region", svc)
 		}
 	}
 	if d.TokenIssuer != "" && d.SigningSeed == (pulumi.StringOutput{}) {
@@ -159,7 +164,7 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 	}
 	if out.Queues, err = messaging.NewQueues(ctx, name+"-queues", &messaging.QueuesArgs{
 		DisplayName: args.DisplayName,
-		Topology:    d.Topology,
+		Topology:    d.Topology.ForRegion(r.Master),
 		Settings:    d.Queues,
 		TopicArns:   primary.Topics.ByPublisher,
 		KmsKeyArn:   r.Keys.Messaging.Arn,
@@ -196,6 +201,14 @@ func newData(ctx *pulumi.Context, name string, args *Args, r *Region, parent pul
 
 // serviceInputs gathers what one service gets from this region's data
 // layer (local) and the master's (primary).
+//
+// In the master region a service serves with its read-write role on the
+// primary, publishes to its topic and handles every event routed to it.
+// Elsewhere it serves reads only: its read-only role on the local replica,
+// no topic, and a queue only for the regional events (cache
+// invalidation). Writes reach the master region at the edge, so nothing
+// outside it holds a credential that could write, or needs a path to the
+// primaries.
 func serviceInputs(svc string, master bool, d *DataArgs, local, primary *Data) appconfig.Inputs {
 	writer := primary.Databases.Instances[svc]
 	reader := local.Databases.Instances[svc]
@@ -203,38 +216,47 @@ func serviceInputs(svc string, master bool, d *DataArgs, local, primary *Data) a
 		// Replicas share the primary's roles and passwords. The URL embeds
 		// one, so it is a secret; a generated password (not an RDS-managed
 		// one, which rotates on its own and lives only in the master
-		// region) keeps it valid in every region, also while the master
-		// region is down.
+		// region) keeps it valid in every region, also after a failover.
 		return pulumi.ToSecret(pulumi.All(address, password).ApplyT(func(v []any) string {
 			return database.URL(v[0].(string), user, v[1].(string), svc)
 		})).(pulumi.StringOutput)
 	}
-	appUser, appPassword := database.AppUser(svc), d.AppPasswords[svc]
 	in := appconfig.Inputs{
-		WriteAddress:    writer.Address,
-		ReadAddress:     reader.Address,
-		DatabaseURL:     dbURL(writer.Address, appUser, appPassword),
-		DatabaseReadURL: dbURL(reader.Address, appUser, appPassword),
-		RedisURL:        local.Cache.Address.ApplyT(cache.URL).(pulumi.StringOutput),
-		RedisAuthToken:  local.Cache.AuthToken,
-		Calls:           d.Calls[svc],
+		WriteAddress:   writer.Address,
+		ReadAddress:    reader.Address,
+		RedisURL:       local.Cache.Address.ApplyT(cache.URL).(pulumi.StringOutput),
+		RedisAuthToken: local.Cache.AuthToken,
+		Calls:          d.Calls[svc],
+		Handlers:       d.Topology.ForRegion(master).Handlers(svc),
+	}
+	if master {
+		in.DatabaseURL = dbURL(writer.Address, database.AppUser(svc), d.AppPasswords[svc])
+		in.DatabaseReadURL = in.DatabaseURL
+	} else {
+		in.ReadOnly = true
+		in.DatabaseURL = dbURL(reader.Address, database.ReaderUser(svc), d.ReaderPasswords[svc])
+		in.DatabaseReadURL = in.DatabaseURL
 	}
 	if q, ok := local.Queues.ByConsumer[svc]; ok {
 		in.QueueURL, in.QueueArn = q.URL, q.Arn
 	}
-	if t, ok := primary.Topics.ByPublisher[svc]; ok {
+	if t, ok := primary.Topics.ByPublisher[svc]; ok && master {
 		in.TopicArn = t
 	}
 	if svc == d.TokenIssuer {
+		// Every region publishes the token issuer's public keys (JWKS);
+		// tokens are issued by logins, which are writes, in the master.
 		in.SigningKey = d.SigningSeed
 	}
 	if master {
 		// Only the migrations, where the primary is, own the schema and
-		// create the service's role: they alone get the master user.
+		// create the service's roles: they alone get the master user.
 		in.Migration = &appconfig.Migration{
-			DatabaseURL: dbURL(writer.Address, database.Username, d.DatabasePasswords[svc]),
-			AppUser:     appUser,
-			AppPassword: appPassword,
+			DatabaseURL:    dbURL(writer.Address, database.Username, d.DatabasePasswords[svc]),
+			AppUser:        database.AppUser(svc),
+			AppPassword:    d.AppPasswords[svc],
+			ReaderUser:     database.ReaderUser(svc),
+			ReaderPassword: d.ReaderPasswords[svc],
 		}
 	}
 	return in

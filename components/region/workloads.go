@@ -29,17 +29,11 @@ func newWorkloads(ctx *pulumi.Context, name string, args *Args, r *Region, paren
 		publicCidrs = append(publicCidrs, z.Public.String())
 	}
 	r.Workloads = map[string]*workload.Workload{}
-	primary := r.Data
-	if !r.Master {
-		primary = args.Primary.Data
-	}
 	for _, svc := range d.Services {
-		// Its pods read from this region's database, write to the
-		// primary, and use this region's cache.
+		// Its pods use this region's database (the primary in the master
+		// region, a replica elsewhere: writes reach the master at the
+		// edge) and this region's cache.
 		needs := []pulumi.Resource{r.Data.Databases.Instances[svc].Resource, r.Data.Cache.Group}
-		if !r.Master {
-			needs = append(needs, primary.Databases.Instances[svc].Resource)
-		}
 		wl, err := workload.New(ctx, name+"-"+svc, &workload.Args{
 			Wiring:            r.Data.Services[svc],
 			Release:           w.Releases[svc],

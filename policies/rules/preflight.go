@@ -8,6 +8,8 @@ import (
 	"strings"
 )
 
+var cloudFrontFunctionName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+
 // walkStrings calls fn for every known string input, with its dotted path.
 func walkStrings(v Value, path string, fn func(path, s string)) {
 	if s, ok := v.Str(); ok {
@@ -225,6 +227,29 @@ func preflightPolicies() []*Policy {
 				arn, ok := c.Get("viewerCertificate.acmCertificateArn").Str()
 				if ok && arn != "" && !strings.HasPrefix(arn, "arn:aws:acm:us-east-1:") {
 					c.Fail("viewerCertificate.acmCertificateArn %s is not in us-east-1; request the certificate there", arn)
+				}
+			},
+		},
+		{
+			Name:  "enforce-cloudfront-function-limits",
+			Group: Preflight, Level: Mandatory,
+			Description: "A CloudFront Function's code is at most 10 KB, its runtime cloudfront-js-1.0 or 2.0 (2.0 when it imports the cloudfront module, whose origin helpers need it), and its name 1-64 letters, digits, hyphens or underscores.",
+			Types:       []string{tCloudFrontFunction},
+			Resource: func(c *ResourceCheck) {
+				runtime, known := c.Get("runtime").Str()
+				if known && runtime != "cloudfront-js-1.0" && runtime != "cloudfront-js-2.0" {
+					c.Fail("runtime %q is not cloudfront-js-1.0 or cloudfront-js-2.0", runtime)
+				}
+				if code, ok := c.Get("code").Str(); ok {
+					if len(code) > 10*1024 {
+						c.Fail("code is %d bytes; CloudFront Functions allow 10240", len(code))
+					}
+					if known && strings.Contains(code, "from 'cloudfront'") && runtime != "cloudfront-js-2.0" {
+						c.Fail("code imports the cloudfront module, which needs runtime cloudfront-js-2.0 (runtime is %q)", runtime)
+					}
+				}
+				if name, ok := c.Get("name").Str(); ok && !cloudFrontFunctionName.MatchString(name) {
+					c.Fail("name %q: CloudFront accepts 1-64 letters, digits, hyphens and underscores", name)
 				}
 			},
 		},

@@ -1,5 +1,7 @@
 package rules
 
+import "strings"
+
 func subnet(name, cidr, az string) *Resource {
 	return res(tSubnet, name, M{"cidrBlock": cidr, "availabilityZone": az, "vpcId": UnknownPlaceholder})
 }
@@ -51,6 +53,10 @@ func preflightCases() []tc {
 		fail("enforce-kms-key-same-region", "nested key", "blockDeviceMappings.0.ebs.kmsKeyId", in("eu-west-1", res(tLaunchTemplate, "lt", goodLT()))),
 
 		pass("enforce-cloudfront-certificate-us-east-1", "us-east-1", res(tCloudFront, "cdn", goodCloudFront())),
+		pass("enforce-cloudfront-function-limits", "2.0 with the module", res(tCloudFrontFunction, "fn", M{"name": "prod-write-router", "runtime": "cloudfront-js-2.0", "code": "import cf from 'cloudfront';\nfunction handler(e) { return e.request; }"})),
+		fail("enforce-cloudfront-function-limits", "module on 1.0", "runtime", res(tCloudFrontFunction, "fn", M{"name": "f", "runtime": "cloudfront-js-1.0", "code": "import cf from 'cloudfront';"})),
+		fail("enforce-cloudfront-function-limits", "too big", "code", res(tCloudFrontFunction, "fn", M{"name": "f", "runtime": "cloudfront-js-2.0", "code": strings.Repeat("x", 10241)})),
+		fail("enforce-cloudfront-function-limits", "bad name", "name", res(tCloudFrontFunction, "fn", M{"name": "prod.router", "runtime": "cloudfront-js-2.0", "code": "x"})),
 		fail("enforce-cloudfront-certificate-us-east-1", "eu-west-1", "viewerCertificate.acmCertificateArn", res(tCloudFront, "cdn", set(goodCloudFront(), "viewerCertificate.acmCertificateArn", "arn:aws:acm:eu-west-1:111111111111:certificate/abc"))),
 
 		pass("enforce-cloudfront-waf-scope", "global ACL", res(tCloudFront, "cdn", goodCloudFront()), res(tWafAcl, "acl", webACL())),

@@ -51,6 +51,7 @@ const (
 	tIamPolicyAttach    = "aws:iam/policyAttachment:PolicyAttachment"
 	tServiceLinkedRole  = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
 	tCloudFront         = "aws:cloudfront/distribution:Distribution"
+	tCloudFrontFunction = "aws:cloudfront/function:Function"
 	tWafAcl             = "aws:wafv2/webAcl:WebAcl"
 	tWafLogging         = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 	tRoute53Record      = "aws:route53/record:Record"

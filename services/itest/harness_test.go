@@ -344,7 +344,7 @@ func startService(t testing.TB, name string, vars map[string]string) *running {
 	if base["MIGRATE_ON_START"] != "true" {
 		for _, k := range []string{"DATABASE_URL", "DATABASE_READ_URL"} {
 			// A URL with a serving role's name is the test's own doing.
-			if u, err := url.Parse(base[k]); base[k] != "" && err == nil && !strings.HasSuffix(u.User.Username(), "_app") {
+			if u, err := url.Parse(base[k]); base[k] != "" && err == nil && !strings.HasSuffix(u.User.Username(), "_app") && !strings.HasSuffix(u.User.Username(), "_reader") {
 				base[k] = servingURL(t, name, base[k])
 			}
 		}

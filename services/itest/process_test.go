@@ -91,6 +91,7 @@ func TestProcessStartsFromItsSecrets(t *testing.T) {
 	// What the infrastructure writes (components/appconfig).
 	migrateARN := secret("migrate", map[string]string{
 		"DATABASE_URL": owner, "APP_DB_USER": role, "APP_DB_PASSWORD": password, "SERVICE_NAME": "order", "AWS_REGION": awsRegion,
+		"READER_DB_USER": role + "_reader", "READER_DB_PASSWORD": password + "-reader",
 	})
 	app := *u
 	app.User = url.UserPassword(role, password)

@@ -238,6 +238,7 @@ func TestDatabaseTLSAndRoleOnAnRDSShapedServer(t *testing.T) {
 	migrate := func(password string) {
 		t.Helper()
 		env := map[string]string{"DATABASE_URL": owner, "APP_DB_USER": "user_app", "APP_DB_PASSWORD": password,
+			"READER_DB_USER": "user_reader", "READER_DB_PASSWORD": password + "-reader",
 			"SERVICE_NAME": "user", "AWS_REGION": awsRegion}
 		logs := &syncBuffer{}
 		if err := platform.Run(ctx, "user", []string{"migrate"}, func(k string) string { return env[k] }, logs, migrations["user"], builders["user"]); err != nil {

@@ -45,6 +45,7 @@ common=(AWS_REGION=$region AWS_ENDPOINT_URL=$aws REDIS_URL=redis://127.0.0.1:637
 # owner) first, then each service serves as its own login role <service>_app.
 for s in auth user product order; do
   if ! env SERVICE_NAME="$s" AWS_REGION=$region APP_DB_USER="${s}_app" APP_DB_PASSWORD="$app_password" \
+      READER_DB_USER="${s}_reader" READER_DB_PASSWORD="$app_password-reader" \
       DATABASE_URL="postgres://postgres@127.0.0.1:5432/ecommerce_$s?sslmode=disable" \
       "$bin/$s" migrate >"$run/$s-migrate.log" 2>&1; then
     echo "run-local: $s migrate failed; its log:" >&2

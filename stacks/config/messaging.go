@@ -24,7 +24,9 @@ var messagingSection = section{
 			func(c *Config) any { return &c.Messaging }},
 		{KeyEvents, "object", map[string]messaging.Event{
 			"user.registered": {Publishers: []string{"auth"}, Consumers: []string{"user"}},
-			"product.updated": {Publishers: []string{"product"}, Consumers: []string{"order"}},
+			// Every region's product service drops its cached copy; no
+			// service changes its database on it.
+			"product.updated": {Publishers: []string{"product"}, RegionalConsumers: []string{"product"}},
 			"order.placed":    {Publishers: []string{"order"}, Consumers: []string{"product"}},
 			// Product cancels an order it cannot reserve stock for; order
 			// cancels one nobody confirmed in time, and product then gives
@@ -70,6 +72,13 @@ func validateEvents(c *Config, p *check.Problems) {
 		}
 		checkServices("publishers", ev.Publishers)
 		checkServices("consumers", ev.Consumers)
+		checkServices("regionalConsumers", ev.RegionalConsumers)
+		for i, svc := range ev.RegionalConsumers {
+			if slices.Contains(ev.Consumers, svc) {
+				p.Add(fmt.Sprintf("%s.regionalConsumers[%d]", base, i),
+					"%q is also a consumer of %s: a service handles an event either where the primaries are (consumers) or in every region (regionalConsumers), not both", svc, name)
+			}
+		}
 	}
 }
 

@@ -18,6 +18,12 @@ import (
 	"time"
 )
 
+// Database roles (DATABASE_ROLE).
+const (
+	RolePrimary = "primary"
+	RoleReplica = "replica"
+)
+
 // Services that this module builds.
 const (
 	Auth    = "auth"
@@ -34,7 +40,15 @@ type Config struct {
 
 	DatabaseURL     string
 	DatabaseReadURL string // empty: reads go to the primary
-	DBMaxConns      int32
+	// DatabaseRole is RolePrimary where the service's primary is, and
+	// RoleReplica elsewhere: DATABASE_URL is then a read replica as the
+	// read-only role, and the service serves reads only.
+	DatabaseRole string
+	// EventHandlers are the events this instance handles (EVENT_HANDLERS);
+	// nil when unset: every event the service handles as a primary, its
+	// regional ones as a replica.
+	EventHandlers []string
+	DBMaxConns    int32
 	// MigrateOnStart applies the migrations at start (DATABASE_URL must be
 	// the schema owner): for local runs. Otherwise the service waits,
 	// not ready, until `<service> migrate` has brought the schema up.
@@ -128,6 +142,8 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:             r.level("LOG_LEVEL"),
 		DatabaseURL:          r.url("DATABASE_URL", true, "postgres", "postgresql"),
 		DatabaseReadURL:      r.url("DATABASE_READ_URL", false, "postgres", "postgresql"),
+		DatabaseRole:         r.oneOf("DATABASE_ROLE", RolePrimary, RolePrimary, RoleReplica),
+		EventHandlers:        r.list("EVENT_HANDLERS"),
 		DBMaxConns:           int32(r.integer("DB_MAX_CONNS", 10, 1, 1000)), //nolint:gosec // range-checked by r.integer
 		MigrateOnStart:       r.boolean("MIGRATE_ON_START"),
 		RedisURL:             r.url("REDIS_URL", false, "redis", "rediss"),
@@ -185,29 +201,45 @@ func Load(getenv func(string) string) (Config, error) {
 			r.fail(name, "is required for the "+c.ServiceName+" service")
 		}
 	}
+	// A replica publishes nothing (it writes nothing, so its outbox stays
+	// empty) and consumes only the regional events (product's cache
+	// invalidation).
+	primary := c.DatabaseRole == RolePrimary
+	needPrimary := func(name, value string) {
+		if primary && value == "" {
+			r.fail(name, "is required for the "+c.ServiceName+" service with DATABASE_ROLE=primary (where its primary database is)")
+		}
+	}
 	switch c.ServiceName {
 	case Auth:
-		need("TOPIC_ARN", c.TopicARN)
+		needPrimary("TOPIC_ARN", c.TopicARN)
 		need("JWT_SIGNING_KEY", getenv("JWT_SIGNING_KEY"))
 	case User:
-		need("QUEUE_URL", c.QueueURL)
+		needPrimary("QUEUE_URL", c.QueueURL)
 		need("AUTH_JWKS_URL", c.AuthJWKSURL)
 	case Product:
 		need("REDIS_URL", c.RedisURL)
 		need("QUEUE_URL", c.QueueURL)
-		need("TOPIC_ARN", c.TopicARN)
+		needPrimary("TOPIC_ARN", c.TopicARN)
 		need("AUTH_JWKS_URL", c.AuthJWKSURL)
 	case Order:
-		need("QUEUE_URL", c.QueueURL)
-		need("TOPIC_ARN", c.TopicARN)
+		needPrimary("QUEUE_URL", c.QueueURL)
+		needPrimary("TOPIC_ARN", c.TopicARN)
 		need("AUTH_JWKS_URL", c.AuthJWKSURL)
 		need("PRODUCT_API_URL", c.ProductAPIURL)
 	case "":
 	default:
 		r.fail("SERVICE_NAME", fmt.Sprintf("must be one of auth, user, product, order, got %q", c.ServiceName))
 	}
-	if (c.QueueURL != "" || c.TopicARN != "") && c.AWSRegion == "" {
-		r.fail("AWS_REGION", "is required when QUEUE_URL or TOPIC_ARN is set")
+	if !primary && c.MigrateOnStart {
+		r.fail("MIGRATE_ON_START", "must not be set with DATABASE_ROLE=replica: a replica's schema comes from its primary")
+	}
+	if !primary && c.TopicARN != "" {
+		r.fail("TOPIC_ARN", "must not be set with DATABASE_ROLE=replica: events are published where the primary is")
+	}
+	if c.AWSRegion == "" && c.ServiceName != "" {
+		// Every instance says where it runs (logs, the AWS clients).
+		r.fail("AWS_REGION", "is required")
 	}
 	if c.TopicARN != "" && !strings.HasPrefix(c.TopicARN, "arn:") {
 		r.fail("TOPIC_ARN", "must be an ARN (arn:aws:sns:...)")
@@ -363,6 +395,17 @@ func (r *reader) prefixes(name string) []netip.Prefix {
 		out = append(out, p.Masked())
 	}
 	return out
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := r.str(name, def)
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.fail(name, fmt.Sprintf("must be one of %s, got %q", strings.Join(allowed, ", "), v))
+	return def
 }
 
 func (r *reader) level(name string) slog.Level {

@@ -104,6 +104,10 @@ func TestLoadNamesTheVariable(t *testing.T) {
 		{Order, map[string]string{"PROCESSED_MESSAGES_RETENTION": "1m"}, nil, "PROCESSED_MESSAGES_RETENTION must be a duration from 1h0m0s"},
 		{Order, map[string]string{"LOG_LEVEL": "loud"}, nil, "LOG_LEVEL must be"},
 		{Auth, map[string]string{"LOGIN_MAX_FAILURES": "-1"}, nil, "LOGIN_MAX_FAILURES must be an integer from 0"},
+		{Order, map[string]string{"DATABASE_ROLE": "writer"}, nil, `DATABASE_ROLE must be one of primary, replica, got "writer"`},
+		{Order, map[string]string{"DATABASE_ROLE": "replica"}, nil, "TOPIC_ARN must not be set with DATABASE_ROLE=replica"},
+		{User, map[string]string{"DATABASE_ROLE": "replica", "MIGRATE_ON_START": "true"}, nil, "MIGRATE_ON_START must not be set with DATABASE_ROLE=replica"},
+		{Product, map[string]string{"DATABASE_ROLE": "replica", "TOPIC_ARN": ""}, []string{"QUEUE_URL"}, "QUEUE_URL is required for the product service"},
 	}
 	for _, c := range cases {
 		m := valid(t, c.service)

@@ -20,7 +20,8 @@ import (
 // tests read too: what each service requires, and what any service reads.
 type contract struct {
 	Services map[string]struct {
-		Required []string `json:"required"`
+		Required        []string `json:"required"`
+		ReplicaRequired []string `json:"replicaRequired"`
 	} `json:"services"`
 	Migrate struct {
 		Required []string `json:"required"`
@@ -46,16 +47,19 @@ func loadContract(t *testing.T) contract {
 
 // samples are valid values for the variables a service may require.
 var samples = map[string]string{
-	"AWS_REGION":      "us-east-1",
-	"DATABASE_URL":    "postgres://app:pw@db.example:5432/appdb?sslmode=require",
-	"JWT_SIGNING_KEY": base64.StdEncoding.EncodeToString(make([]byte, 32)),
-	"TOPIC_ARN":       "arn:aws:sns:us-east-1:123456789012:events",
-	"QUEUE_URL":       "https://sqs.us-east-1.amazonaws.com/123456789012/queue",
-	"AUTH_JWKS_URL":   "http://auth.auth.svc.cluster.local/v1/auth/jwks",
-	"PRODUCT_API_URL": "http://product.product.svc.cluster.local",
-	"REDIS_URL":       "rediss://cache.example:6379",
-	"APP_DB_USER":     "svc_app",
-	"APP_DB_PASSWORD": strings.Repeat("x", 40),
+	"AWS_REGION":         "us-east-1",
+	"DATABASE_URL":       "postgres://app:pw@db.example:5432/appdb?sslmode=require",
+	"JWT_SIGNING_KEY":    base64.StdEncoding.EncodeToString(make([]byte, 32)),
+	"TOPIC_ARN":          "arn:aws:sns:us-east-1:123456789012:events",
+	"QUEUE_URL":          "https://sqs.us-east-1.amazonaws.com/123456789012/queue",
+	"AUTH_JWKS_URL":      "http://auth.auth.svc.cluster.local/v1/auth/jwks",
+	"PRODUCT_API_URL":    "http://product.product.svc.cluster.local",
+	"REDIS_URL":          "rediss://cache.example:6379",
+	"APP_DB_USER":        "svc_app",
+	"APP_DB_PASSWORD":    strings.Repeat("x", 40),
+	"READER_DB_USER":     "svc_reader",
+	"READER_DB_PASSWORD": strings.Repeat("y", 40),
+	"DATABASE_ROLE":      "replica",
 }
 
 // TestRuntimeContract keeps runtime-contract.json true: each service starts
@@ -68,52 +72,57 @@ func TestRuntimeContract(t *testing.T) {
 		if !ok {
 			t.Fatalf("runtime-contract.json has no entry for %s", svc)
 		}
-		t.Run(svc, func(t *testing.T) {
-			env := map[string]string{}
-			for _, k := range spec.Required {
-				v := samples[k]
-				if k == "SERVICE_NAME" {
-					v = svc
+		for mode, required := range map[string][]string{"primary": spec.Required, "replica": spec.ReplicaRequired} {
+			t.Run(svc+"/"+mode, func(t *testing.T) {
+				if len(required) == 0 {
+					t.Fatalf("runtime-contract.json lists nothing %s requires as a %s", svc, mode)
 				}
-				if v == "" {
-					t.Fatalf("the test has no sample value for required %s", k)
+				env := map[string]string{}
+				for _, k := range required {
+					v := samples[k]
+					if k == "SERVICE_NAME" {
+						v = svc
+					}
+					if v == "" {
+						t.Fatalf("the test has no sample value for required %s", k)
+					}
+					env[k] = v
 				}
-				env[k] = v
-			}
-			read := map[string]bool{}
-			getenv := func(k string) string { read[k] = true; return env[k] }
-			if _, err := config.Load(getenv); err != nil {
-				t.Fatalf("%s does not start with exactly its required variables: %v", svc, err)
-			}
-			listed := append(slices.Clone(spec.Required), c.Optional...)
-			var unlisted []string
-			for k := range read {
-				if !slices.Contains(listed, k) {
-					unlisted = append(unlisted, k)
+				read := map[string]bool{}
+				getenv := func(k string) string { read[k] = true; return env[k] }
+				if _, err := config.Load(getenv); err != nil {
+					t.Fatalf("%s does not start with exactly its required variables: %v", svc, err)
 				}
-			}
-			sort.Strings(unlisted)
-			if len(unlisted) > 0 {
-				t.Errorf("%s reads %v, which runtime-contract.json does not list; add them (and have the infrastructure set any it must)", svc, unlisted)
-			}
-			for _, k := range listed {
-				if !read[k] {
-					t.Errorf("runtime-contract.json lists %s, which %s no longer reads", k, svc)
-				}
-			}
-			for _, k := range spec.Required {
-				without := map[string]string{}
-				for kk, v := range env {
-					if kk != k {
-						without[kk] = v
+				listed := append(slices.Clone(required), c.Optional...)
+				var unlisted []string
+				for k := range read {
+					if !slices.Contains(listed, k) {
+						unlisted = append(unlisted, k)
 					}
 				}
-				_, err := config.Load(func(k string) string { return without[k] })
-				if err == nil || !strings.Contains(err.Error(), k) {
-					t.Errorf("%s starts without %s, which the contract says it requires (error: %v)", svc, k, err)
+				sort.Strings(unlisted)
+				if len(unlisted) > 0 {
+					t.Errorf("%s reads %v, which runtime-contract.json does not list; add them (and have the infrastructure set any it must)", svc, unlisted)
 				}
-			}
-		})
+				for _, k := range listed {
+					if !read[k] {
+						t.Errorf("runtime-contract.json lists %s, which %s no longer reads", k, svc)
+					}
+				}
+				for _, k := range required {
+					without := map[string]string{}
+					for kk, v := range env {
+						if kk != k {
+							without[kk] = v
+						}
+					}
+					_, err := config.Load(func(k string) string { return without[k] })
+					if err == nil || !strings.Contains(err.Error(), k) {
+						t.Errorf("%s starts without %s, which the contract says it requires (error: %v)", svc, k, err)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -14,9 +14,13 @@ type Migration struct {
 	ServiceName string
 	// DatabaseURL connects as the schema owner (on RDS, the master user).
 	DatabaseURL string
-	// AppUser and AppPassword are the service's login role.
-	AppUser     string
-	AppPassword string
+	// AppUser and AppPassword are the service's login role; ReaderUser
+	// and ReaderPassword its read-only one, which the regions other than
+	// the master serve with from their replicas.
+	AppUser        string
+	AppPassword    string
+	ReaderUser     string
+	ReaderPassword string
 	// AWSRegion is where the migration runs (the primary's region); it is
 	// logged with the result.
 	AWSRegion string
@@ -24,7 +28,7 @@ type Migration struct {
 
 // String masks the credentials so the settings can be logged.
 func (m Migration) String() string {
-	return fmt.Sprintf("service=%s database=%s app_user=%s region=%s", m.ServiceName, maskURL(m.DatabaseURL), m.AppUser, m.AWSRegion)
+	return fmt.Sprintf("service=%s database=%s app_user=%s reader_user=%s region=%s", m.ServiceName, maskURL(m.DatabaseURL), m.AppUser, m.ReaderUser, m.AWSRegion)
 }
 
 var (
@@ -51,29 +55,19 @@ func LoadMigrate(getenv func(string) string) (Migration, error) {
 		AppUser:     r.required("APP_DB_USER"),
 		AppPassword: getenv("APP_DB_PASSWORD"),
 		AWSRegion:   r.required("AWS_REGION"),
+
+		ReaderUser:     r.required("READER_DB_USER"),
+		ReaderPassword: getenv("READER_DB_PASSWORD"),
 	}
 	switch m.ServiceName {
 	case Auth, User, Product, Order, "":
 	default:
 		r.fail("SERVICE_NAME", fmt.Sprintf("must be one of auth, user, product, order, got %q", m.ServiceName))
 	}
-	if m.AppUser != "" {
-		switch {
-		case !roleName.MatchString(m.AppUser):
-			r.fail("APP_DB_USER", fmt.Sprintf("must be a lower-case PostgreSQL role name (a-z, 0-9, _; at most 63 characters, not starting with a digit), got %q", m.AppUser))
-		case strings.HasPrefix(m.AppUser, "pg_") || strings.HasPrefix(m.AppUser, "rds"):
-			r.fail("APP_DB_USER", fmt.Sprintf("%q is reserved (pg_ and rds prefixes)", m.AppUser))
-		case m.DatabaseURL != "" && ownerOf(m.DatabaseURL) == m.AppUser:
-			r.fail("APP_DB_USER", fmt.Sprintf("must differ from DATABASE_URL's user %q: the service must not serve as the schema owner", m.AppUser))
-		}
-	}
-	switch p := m.AppPassword; {
-	case p == "":
-		r.fail("APP_DB_PASSWORD", "is required")
-	case len(p) < MinAppPasswordLength || len(p) > MaxAppPasswordLength:
-		r.fail("APP_DB_PASSWORD", fmt.Sprintf("must be %d to %d characters, got %d", MinAppPasswordLength, MaxAppPasswordLength, len(p)))
-	case strings.IndexFunc(p, func(c rune) bool { return c < 0x20 || c > 0x7e }) >= 0:
-		r.fail("APP_DB_PASSWORD", "must be printable ASCII")
+	r.role("APP_DB_USER", "APP_DB_PASSWORD", m.AppUser, m.AppPassword, m.DatabaseURL)
+	r.role("READER_DB_USER", "READER_DB_PASSWORD", m.ReaderUser, m.ReaderPassword, m.DatabaseURL)
+	if m.AppUser != "" && m.AppUser == m.ReaderUser {
+		r.fail("READER_DB_USER", fmt.Sprintf("must differ from APP_DB_USER %q: the read-only role must not be the one that writes", m.AppUser))
 	}
 	if m.AWSRegion != "" && !region.MatchString(m.AWSRegion) {
 		r.fail("AWS_REGION", fmt.Sprintf("must be an AWS region such as us-east-1, got %q", m.AWSRegion))
@@ -88,4 +82,26 @@ func ownerOf(raw string) string {
 		return ""
 	}
 	return u.User.Username()
+}
+
+// role checks a login role's name and password variables.
+func (r *reader) role(userVar, passwordVar, user, password, ownerURL string) {
+	if user != "" {
+		switch {
+		case !roleName.MatchString(user):
+			r.fail(userVar, fmt.Sprintf("must be a lower-case PostgreSQL role name (a-z, 0-9, _; at most 63 characters, not starting with a digit), got %q", user))
+		case strings.HasPrefix(user, "pg_") || strings.HasPrefix(user, "rds"):
+			r.fail(userVar, fmt.Sprintf("%q is reserved (pg_ and rds prefixes)", user))
+		case ownerURL != "" && ownerOf(ownerURL) == user:
+			r.fail(userVar, fmt.Sprintf("must differ from DATABASE_URL's user %q: the service must not serve as the schema owner", user))
+		}
+	}
+	switch {
+	case password == "":
+		r.fail(passwordVar, "is required")
+	case len(password) < MinAppPasswordLength || len(password) > MaxAppPasswordLength:
+		r.fail(passwordVar, fmt.Sprintf("must be %d to %d characters, got %d", MinAppPasswordLength, MaxAppPasswordLength, len(password)))
+	case strings.IndexFunc(password, func(c rune) bool { return c < 0x20 || c > 0x7e }) >= 0:
+		r.fail(passwordVar, "must be printable ASCII")
+	}
 }

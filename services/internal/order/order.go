@@ -153,8 +153,10 @@ func New(d *platform.Deps) (*platform.Service, error) {
 			mux.HandleFunc("GET /v1/orders", s.verify.Require(s.list))
 			mux.HandleFunc("GET /v1/orders/{id}", s.verify.Require(s.get))
 		},
-		Handlers:   map[string]platform.Handler{platform.OrderCancelled: s.cancelled, platform.StockReserved: s.confirmed},
-		Background: []func(context.Context){s.reconcile},
+		Handlers: map[string]platform.Handler{platform.OrderCancelled: s.cancelled, platform.StockReserved: s.confirmed},
+		// The reconciler re-drives and cancels orders: it writes, so it
+		// runs only where the primary is.
+		PrimaryBackground: []func(context.Context){s.reconcile},
 	}, nil
 }
 

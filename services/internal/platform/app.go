@@ -7,10 +7,12 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,10 +47,18 @@ type Deps struct {
 type Service struct {
 	Migrations fs.FS // holds migrations/*.sql
 	Routes     func(mux *http.ServeMux)
-	Handlers   map[string]Handler // by event type, for the queue consumer
-	// Background runs for the service's lifetime (reconcilers, cache
-	// invalidation listeners); each must return when its context ends.
+	// Handlers change the service's database, by event type: they run
+	// where the primary is, each event once (processed_messages).
+	Handlers map[string]Handler
+	// RegionalHandlers write no database (they drop cached copies): they
+	// run in every region, replicas included, by event type.
+	RegionalHandlers map[string]RegionalHandler
+	// Background runs for the service's lifetime (cache invalidation
+	// listeners); each must return when its context ends.
 	Background []func(ctx context.Context)
+	// PrimaryBackground is background work that writes the database
+	// (reconcilers): it runs only where the primary is.
+	PrimaryBackground []func(ctx context.Context)
 	// Prune lists the service's own tables to prune on PRUNE_INTERVAL, in
 	// addition to processed_messages and the outbox.
 	Prune []PruneTask
@@ -156,11 +166,12 @@ func RunMigrate(ctx context.Context, name string, getenv func(string) string, lo
 	}
 	defer pool.Close()
 	started := time.Now()
-	if err := MigrateAndGrant(ctx, pool, migrations, AppRole{Name: m.AppUser, Password: m.AppPassword}); err != nil {
+	if err := MigrateAndGrant(ctx, pool, migrations, AppRole{Name: m.AppUser, Password: m.AppPassword},
+		AppRole{Name: m.ReaderUser, Password: m.ReaderPassword, ReadOnly: true}); err != nil {
 		log.Error("migrate failed", "err", err)
 		return err
 	}
-	log.Info("migrated", "app_user", m.AppUser, "region", m.AWSRegion, "duration_ms", time.Since(started).Milliseconds())
+	log.Info("migrated", "app_user", m.AppUser, "reader_user", m.ReaderUser, "region", m.AWSRegion, "duration_ms", time.Since(started).Milliseconds())
 	return nil
 }
 
@@ -232,11 +243,22 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 	}, []string{"dependency"})
 	reg.MustRegister(a.up)
 
+	handlers, regional, err := selectHandlers(cfg, svc)
+	if err != nil {
+		return nil, err
+	}
 	// Background work starts once the schema is this binary's: at once, or
-	// when waitForSchema sees the migration job's work.
+	// when waitForSchema sees the migration job's work. A replica runs
+	// none that writes.
+	primary := cfg.DatabaseRole == config.RolePrimary
 	var work []func()
-	pruner := NewPruner(d.Write, append(platformPruneTasks(cfg.ProcessedMessagesRetention), svc.Prune...), cfg.PruneInterval, log, reg)
-	work = append(work, func() { pruner.Run(bgCtx) })
+	if primary {
+		pruner := NewPruner(d.Write, append(platformPruneTasks(cfg.ProcessedMessagesRetention), svc.Prune...), cfg.PruneInterval, log, reg)
+		work = append(work, func() { pruner.Run(bgCtx) })
+		for _, f := range svc.PrimaryBackground {
+			work = append(work, func() { f(bgCtx) })
+		}
+	}
 	for _, f := range svc.Background {
 		work = append(work, func() { f(bgCtx) })
 	}
@@ -257,8 +279,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 			relay := NewRelay(d.Write, &SNSPublisher{Client: client, TopicARN: cfg.TopicARN}, log, cfg.OutboxPollInterval, reg)
 			work = append(work, func() { relay.Run(bgCtx) })
 		}
-		if cfg.QueueURL != "" && len(svc.Handlers) > 0 {
-			c := NewConsumer(sqsq.New(awsCfg, cfg.AWSEndpointURL), cfg.QueueURL, d.Write, svc.Handlers, log, cfg.QueueWaitSeconds, cfg.QueueVisibilitySecs, reg)
+		if cfg.QueueURL != "" && len(handlers)+len(regional) > 0 {
+			c := NewConsumer(sqsq.New(awsCfg, cfg.AWSEndpointURL), cfg.QueueURL, d.Write, handlers, log, cfg.QueueWaitSeconds, cfg.QueueVisibilitySecs, reg)
+			c.Regional = regional
 			work = append(work, func() { c.Run(bgCtx) })
 		}
 	}
@@ -273,7 +296,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 	metrics := newHTTPMetrics(reg, log)
 	metrics.sampleRate = cfg.AccessLogSampleRate
 	a.srv = &http.Server{
-		Handler:           withRequestID(log, metrics.instrument(recoverPanics(jsonRouteErrors(mux)))),
+		Handler:           withRequestID(log, metrics.instrument(recoverPanics(readOnly(!primary, jsonRouteErrors(mux))))),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -448,4 +471,54 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusServiceUnavailable
 	}
 	WriteJSON(w, code, map[string]any{"status": status, "checks": checks})
+}
+
+// selectHandlers picks the event handlers this instance runs: those
+// EVENT_HANDLERS lists, or by default every handler where the primary is
+// and the regional ones on a replica. A replica refuses a handler that
+// writes the database: the event's effect happens where the primary is.
+func selectHandlers(cfg config.Config, svc *Service) (map[string]Handler, map[string]RegionalHandler, error) {
+	primary := cfg.DatabaseRole == config.RolePrimary
+	handlers, regional := map[string]Handler{}, map[string]RegionalHandler{}
+	if cfg.EventHandlers == nil {
+		if primary {
+			maps.Copy(handlers, svc.Handlers)
+		}
+		maps.Copy(regional, svc.RegionalHandlers)
+		return handlers, regional, nil
+	}
+	known := slices.Sorted(maps.Keys(svc.Handlers))
+	known = append(known, slices.Sorted(maps.Keys(svc.RegionalHandlers))...)
+	var errs []error
+	for _, ev := range cfg.EventHandlers {
+		switch h, r := svc.Handlers[ev], svc.RegionalHandlers[ev]; {
+		case r != nil:
+			regional[ev] = r
+		case h != nil && primary:
+			handlers[ev] = h
+		case h != nil:
+			errs = append(errs, fmt.Errorf("EVENT_HANDLERS: %s changes the %s database, so it runs where the primary is, not with DATABASE_ROLE=replica", ev, cfg.ServiceName))
+		default:
+			errs = append(errs, fmt.Errorf("EVENT_HANDLERS: the %s service has no handler for %q; it handles %v", cfg.ServiceName, ev, known))
+		}
+	}
+	return handlers, regional, errors.Join(errs...)
+}
+
+// readOnly refuses writes on a replica: the edge sends them to the master
+// region, so one arriving here was misrouted (or sent straight to a
+// regional origin). 421 tells the client this origin cannot answer it and
+// that it is not a fault of the request.
+func readOnly(on bool, next http.Handler) http.Handler {
+	if !on {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			next.ServeHTTP(w, r)
+		default:
+			WriteError(w, r, Misdirected("this region serves reads only; writes go to the master region"))
+		}
+	})
 }

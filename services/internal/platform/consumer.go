@@ -19,15 +19,23 @@ import (
 // invalidation, say).
 type Handler func(ctx context.Context, tx pgx.Tx, ev Event) (afterCommit func(context.Context), err error)
 
+// RegionalHandler applies one event that writes no database (it drops
+// cached copies): no transaction, no processed_messages record, so it
+// runs on a replica too. Running it twice must be harmless; an error
+// leaves the message to be delivered again.
+type RegionalHandler func(ctx context.Context, ev Event) error
+
 // Consumer reads a service's SQS queue. A message is deleted only after its
 // effect committed; a failure leaves it to reappear after the visibility
 // timeout and, after the queue's maxReceiveCount, to go to the dead-letter
 // queue through the redrive policy.
 type Consumer struct {
-	SQS        *sqsq.Client
-	QueueURL   string
-	Pool       *pgxpool.Pool
-	Handlers   map[string]Handler
+	SQS      *sqsq.Client
+	QueueURL string
+	Pool     *pgxpool.Pool
+	Handlers map[string]Handler
+	// Regional are the handlers that write no database, by event type.
+	Regional   map[string]RegionalHandler
 	Log        *slog.Logger
 	WaitSecs   int32
 	Visibility int32
@@ -123,6 +131,12 @@ func (c *Consumer) handle(ctx context.Context, m sqsq.Message) {
 // Apply runs the event's handler once per event id. It returns "ok",
 // "duplicate", "ignored" or "failed".
 func (c *Consumer) Apply(ctx context.Context, ev Event) (string, error) {
+	if rh, ok := c.Regional[ev.Type]; ok {
+		if err := rh(ctx, ev); err != nil {
+			return "failed", err
+		}
+		return "ok", nil
+	}
 	h, ok := c.Handlers[ev.Type]
 	if !ok {
 		return "ignored", nil // a topic may carry types this service does not need

@@ -77,13 +77,14 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, service fs.FS) error {
 
 // MigrateAndGrant is Migrate followed, under the same lock, by creating or
 // updating the service's login role and granting it exactly what serving
-// needs (see grantAppRole). It is what `<service> migrate` runs, as the
+// needs (see grantAppRole), then each further role (the read-only one the
+// other regions serve with). It is what `<service> migrate` runs, as the
 // schema owner.
-func MigrateAndGrant(ctx context.Context, pool *pgxpool.Pool, service fs.FS, role AppRole) error {
-	return migrate(ctx, pool, service, &role)
+func MigrateAndGrant(ctx context.Context, pool *pgxpool.Pool, service fs.FS, role AppRole, more ...AppRole) error {
+	return migrate(ctx, pool, service, append([]AppRole{role}, more...))
 }
 
-func migrate(ctx context.Context, pool *pgxpool.Pool, service fs.FS, role *AppRole) error {
+func migrate(ctx context.Context, pool *pgxpool.Pool, service fs.FS, roles []AppRole) error {
 	// One lock around everything (goose's own lock, below, covers only
 	// its Up): the checksum table and its rows are written under it too.
 	conn, err := pool.Acquire(ctx)
@@ -136,8 +137,10 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, service fs.FS, role *AppRo
 			return err
 		}
 	}
-	if role != nil {
-		return grantAppRole(ctx, conn.Conn(), *role)
+	for _, role := range roles {
+		if err := grantAppRole(ctx, conn.Conn(), role); err != nil {
+			return err
+		}
 	}
 	return nil
 }

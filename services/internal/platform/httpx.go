@@ -71,6 +71,12 @@ func Conflict(field, msg string) *Error {
 	return &Error{Status: http.StatusConflict, Code: "conflict", Field: field, Message: msg}
 }
 
+// Misdirected reports a request this instance does not serve: a write
+// that reached a read-only region.
+func Misdirected(msg string) *Error {
+	return &Error{Status: http.StatusMisdirectedRequest, Code: "misdirected", Message: msg}
+}
+
 // Unprocessable reports input that is well formed but cannot be carried out.
 func Unprocessable(field, msg string) *Error {
 	return &Error{Status: http.StatusUnprocessableEntity, Code: "unprocessable", Field: field, Message: msg}

@@ -16,9 +16,14 @@ import (
 // AppRole is the login role a service serves with: read and write on its
 // own tables and sequences, read-only on the migration bookkeeping, and
 // nothing else (no CREATE anywhere, no DDL, no other database).
+//
+// A ReadOnly role gets SELECT and nothing else: the regions other than
+// the master serve reads from their replicas with it, so no credential
+// outside the master region can write, whatever path it finds.
 type AppRole struct {
 	Name     string
 	Password string
+	ReadOnly bool
 }
 
 // bookkeeping are the tables the serving role may only read: the
@@ -104,6 +109,10 @@ func grantAppRole(ctx context.Context, conn *pgx.Conn, role AppRole) error {
 	if err != nil {
 		return fmt.Errorf("role %s: list tables: %w", role.Name, err)
 	}
+	tablePrivs, seqPrivs := "SELECT, INSERT, UPDATE, DELETE", "USAGE, SELECT"
+	if role.ReadOnly {
+		tablePrivs, seqPrivs = "SELECT", "SELECT"
+	}
 	stmts := []string{
 		// Nobody but the owner and the roles granted below may connect or
 		// make temporary tables (PostgreSQL grants both to PUBLIC).
@@ -118,14 +127,16 @@ func grantAppRole(ctx context.Context, conn *pgx.Conn, role AppRole) error {
 		// read and write.
 		fmt.Sprintf("REVOKE ALL ON ALL TABLES IN SCHEMA %s FROM %s", s, r),
 		fmt.Sprintf("REVOKE ALL ON ALL SEQUENCES IN SCHEMA %s FROM %s", s, r),
-		fmt.Sprintf("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %s TO %s", s, r),
+		fmt.Sprintf("GRANT %s ON ALL SEQUENCES IN SCHEMA %s TO %s", seqPrivs, s, r),
 		// Tables a later migration creates are covered before this step
 		// runs again: default privileges for what the owner creates here.
-		fmt.Sprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA %s GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %s", o, s, r),
-		fmt.Sprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA %s GRANT USAGE, SELECT ON SEQUENCES TO %s", o, s, r),
+		fmt.Sprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA %s REVOKE ALL ON TABLES FROM %s", o, s, r),
+		fmt.Sprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA %s REVOKE ALL ON SEQUENCES FROM %s", o, s, r),
+		fmt.Sprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA %s GRANT %s ON TABLES TO %s", o, s, tablePrivs, r),
+		fmt.Sprintf("ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA %s GRANT %s ON SEQUENCES TO %s", o, s, seqPrivs, r),
 	}
 	for _, t := range tables {
-		privs := "SELECT, INSERT, UPDATE, DELETE"
+		privs := tablePrivs
 		if bookkeeping(t) {
 			privs = "SELECT"
 		}
@@ -156,7 +167,7 @@ func grantAppRole(ctx context.Context, conn *pgx.Conn, role AppRole) error {
 			return fmt.Errorf("role %s: %s: %w", role.Name, st, err)
 		}
 	}
-	if err := checkAppRole(ctx, tx, role.Name, schema); err != nil {
+	if err := checkAppRole(ctx, tx, role.Name, schema, role.ReadOnly); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
@@ -164,7 +175,11 @@ func grantAppRole(ctx context.Context, conn *pgx.Conn, role AppRole) error {
 
 // checkAppRole refuses a role that can do more than serve: an attribute,
 // a membership, an object it owns, or a CREATE right in this database.
-func checkAppRole(ctx context.Context, tx pgx.Tx, role, schema string) error {
+func checkAppRole(ctx context.Context, tx pgx.Tx, role, schema string, readOnly bool) error {
+	writes := "{}"
+	if readOnly {
+		writes = "{INSERT,UPDATE,DELETE}"
+	}
 	var problems []string
 	rows, err := tx.Query(ctx, `
 		SELECT 'has the attribute ' || a FROM pg_roles r,
@@ -186,8 +201,8 @@ func checkAppRole(ctx context.Context, tx pgx.Tx, role, schema string) error {
 			WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema' AND has_schema_privilege($1, n.oid, 'CREATE')
 		UNION ALL
 		SELECT 'may ' || p || ' on ' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
-			unnest(ARRAY['TRUNCATE', 'REFERENCES', 'TRIGGER']) p
-			WHERE n.nspname = $2 AND c.relkind IN ('r', 'p') AND has_table_privilege($1, c.oid, p)`, role, schema)
+			unnest(ARRAY['TRUNCATE', 'REFERENCES', 'TRIGGER'] || $3::text[]) p
+			WHERE n.nspname = $2 AND c.relkind IN ('r', 'p') AND has_table_privilege($1, c.oid, p)`, role, schema, writes)
 	if err != nil {
 		return fmt.Errorf("role %s: check: %w", role, err)
 	}

@@ -157,7 +157,8 @@ func New(d *platform.Deps) (*platform.Service, error) {
 			platform.OrderPlaced:    s.reserve,
 			platform.OrderCancelled: s.release,
 		},
-		Background: []func(context.Context){s.cache.listen},
+		RegionalHandlers: map[string]platform.RegionalHandler{platform.ProductUpdated: s.productUpdated},
+		Background:       []func(context.Context){s.cache.listen},
 	}, nil
 }
 
