@@ -464,7 +464,8 @@ func (p *pricer) repository(r *planfile.Resource, _ Regional, _ bool, c string) 
 // imagesKept reads the count rule of the repository's lifecycle policy.
 func (p *pricer) imagesKept(repo *planfile.Resource) int {
 	for _, lp := range p.plan.OfType("aws:ecr/lifecyclePolicy:LifecyclePolicy") {
-		if lp.Region != repo.Region || !(lp.Parent == repo.URN || contains(lp.DependsOn, repo.URN) || lp.String("repository") == repo.String("name")) {
+		ofRepo := lp.Parent == repo.URN || contains(lp.DependsOn, repo.URN) || lp.String("repository") == repo.String("name")
+		if lp.Region != repo.Region || !ofRepo {
 			continue
 		}
 		var doc struct {

@@ -21,7 +21,7 @@ const PricesNote = "written from the AWS pricing pages below without fetching th
 	"eu-west-1 and ap-south-1 RDS, ElastiCache, load balancer and log figures may be a few percent off: refresh before budgeting"
 
 // Sources are the pricing pages, by service.
-var Sources = map[string]string{
+var Sources = map[string]string{ //nolint:gosec // addresses of public price pages, not credentials
 	"ec2":         "https://aws.amazon.com/ec2/pricing/on-demand/",
 	"ebs":         "https://aws.amazon.com/ebs/pricing/",
 	"rds":         "https://aws.amazon.com/rds/postgresql/pricing/",

@@ -135,7 +135,8 @@ func Check(files map[string][]byte) Report {
 			p("top-level permissions %q; set `{}` or `contents: read` and grant writes per job", top.Value)
 		default:
 			for _, kv := range pairs(top) {
-				if !(kv[0].Value == "contents" && kv[1].Value == "read") && kv[1].Value != "none" {
+				readContents := kv[0].Value == "contents" && kv[1].Value == "read"
+				if !readContents && kv[1].Value != "none" {
 					p("top-level permissions grant %s: %s; the default is `{}` or `contents: read`, writes go on the jobs that need them", kv[0].Value, kv[1].Value)
 				}
 			}

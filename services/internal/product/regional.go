@@ -30,8 +30,11 @@ func (s *service) productUpdated(ctx context.Context, ev platform.Event) error {
 		ID      uuid.UUID `json:"id"`
 		Version int64     `json:"version"`
 	}
-	if err := json.Unmarshal(ev.Data, &p); err != nil || p.ID == uuid.Nil || p.Version < 1 {
-		return fmt.Errorf("product.updated %s: data has no product id and version (%v)", ev.ID, err)
+	if err := json.Unmarshal(ev.Data, &p); err != nil {
+		return fmt.Errorf("product.updated %s: decode data: %w", ev.ID, err)
+	}
+	if p.ID == uuid.Nil || p.Version < 1 {
+		return fmt.Errorf("product.updated %s: data has no product id and version", ev.ID)
 	}
 	s.cache.invalidate(ctx, p.ID)
 	wait, cancel := context.WithTimeout(ctx, ReplicaCatchUpWait)

@@ -142,7 +142,7 @@ func loadProject(dir string) (*projectFile, error) {
 	}
 	var project projectFile
 	if err := yaml.Unmarshal(projectSrc, &project); err != nil {
-		return nil, fmt.Errorf("Pulumi.yaml: %w", err)
+		return nil, fmt.Errorf("read Pulumi.yaml: %w", err)
 	}
 	return &project, nil
 }
