@@ -537,7 +537,7 @@ func controller(ctx *pulumi.Context, name string, args *Args, tgs map[string]*lb
 					Name:      pulumi.String(svc),
 					Namespace: pulumi.String(b.Namespace),
 					Labels: pulumi.StringMap{
-						workload.AppLabel:            pulumi.String(b.Service),
+						workload.AppLabel:           pulumi.String(b.Service),
 						"app.kubernetes.io/part-of": pulumi.String("ecommerce"),
 					},
 				},
