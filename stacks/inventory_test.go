@@ -135,7 +135,7 @@ func TestStackInventoryPerRegion(t *testing.T) {
 			}
 			global := counts[""]
 			assert.Equal(t, 1, global["pulumi:providers:random"], "one random provider for the stack")
-			assert.Equal(t, 3*len(config.Services), global["random:index/randomPassword:RandomPassword"], "a master, a login-role and a read-only-role password per service, for the stack")
+			assert.Equal(t, 3*len(config.Services)+1, global["random:index/randomPassword:RandomPassword"], "a master, a login-role and a read-only-role password per service, and the origin secret, for the stack")
 			assert.Equal(t, 1, global["random:index/randomBytes:RandomBytes"], "one signing seed")
 		})
 	}

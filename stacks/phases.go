@@ -22,6 +22,11 @@ func (p *Platform) global(ctx *pulumi.Context) error {
 		AdoptFromRegion: cfg.MasterRegion,
 	}, pulumi.Provider(p.Random))
 	p.Global = g
+	if err != nil {
+		return err
+	}
+	// TEMPORARY (ingress branch): see edge_shim.go.
+	p.edgeShim, err = p.newEdgeShim(ctx)
 	return err
 }
 
@@ -93,6 +98,16 @@ func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *m
 			Releases:       p.releases(),
 			RegistryPrefix: cfg.StackName(ctx.Project()),
 			KeepReleases:   cfg.Registry.KeepReleases,
+		},
+		Ingress: &region.IngressArgs{
+			// TEMPORARY (ingress branch): p.Edge's, once on main.
+			CertificateArn: p.edgeShim.RegionalCertificates[rc.Name],
+			OriginSecret:   p.edgeShim.OriginSecret,
+			// Outside dev a mistaken delete of a load balancer cuts the
+			// region off until DNS moves; protected, as the databases are.
+			DeletionProtection: cfg.Protected(),
+			// Access logs are kept as long as every other log.
+			AccessLogRetentionDays: cfg.LogRetentionDays,
 		},
 	}
 }

@@ -55,6 +55,9 @@ type Platform struct {
 	Regions []*region.Region
 	// Master is the master region (also Regions[0]).
 	Master *region.Region
+
+	// TEMPORARY (ingress branch): see edge_shim.go.
+	edgeShim *edgeShim
 }
 
 // Build creates the platform from a validated config: providers, then the
