@@ -79,6 +79,11 @@ func TestDiagramIsCurrent(t *testing.T) {
 	for _, m := range regexp.MustCompile(`<text[^>]*>([^<]*)</text>`).FindAllStringSubmatch(string(svg), -1) {
 		texts[html.UnescapeString(m[1])] = true
 	}
+	ids := map[string]bool{}
+	for _, n := range g.Nodes {
+		require.False(t, ids[n.ID()], "node %s drawn twice: two components would share one box", n.ID())
+		ids[n.ID()] = true
+	}
 	stale := "docs/diagram-prod.svg is not the rendering of docs/diagram-prod.dot: run make diagram STACK=prod"
 	for _, n := range g.Nodes {
 		require.True(t, titles[n.ID()], "%s: no node %s", stale, n.ID())

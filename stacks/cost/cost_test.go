@@ -161,6 +161,8 @@ func TestPriceEdge(t *testing.T) {
 			map[string]any{"name": "bots", "statement": map[string]any{"managedRuleGroupStatement": map[string]any{"name": "AWSManagedRulesBotControlRuleSet"}}},
 		}}),
 		res("aws:route53/healthCheck:HealthCheck", "hc", "", "", map[string]any{"type": "HTTPS_STR_MATCH", "requestInterval": 30}),
+		res("aws:s3/bucketV2:BucketV2", "alb-logs", "us-east-1", "", nil),
+		res("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "alb-logs", "us-east-1", "", nil),
 	)
 	a := cost.DefaultAssumptions("prod")
 	// One new connection per request and nothing in the responses: the
@@ -191,7 +193,8 @@ func TestPriceEdge(t *testing.T) {
 	assert.ElementsMatch(t, []string{
 		"load balancer nlb: type network: only application load balancers are priced",
 		"WAF AWSManagedRulesBotControlRuleSet: a paid managed rule group: its subscription and request fees are not in the table",
-	}, why)
+		"S3 bucket: storage (0.023 USD per GB-month of Standard in us-east-1) and requests depend on what is written to it, such as access logs",
+	}, why, "the bucket is named once; its lifecycle configuration is free")
 }
 
 func TestTiered(t *testing.T) {

@@ -24,10 +24,22 @@ type Node struct {
 	Names  []string
 	// Contents counts the resources that say what the node is, by label.
 	Contents map[string]int
+	// title is Title(Kind), qualified by the module when two kinds in the
+	// region share a type name (ecommerce:edge:Global beside
+	// ecommerce:global:Global: "edge global").
+	title string
 }
 
 // ID is the node's DOT identifier.
-func (n *Node) ID() string { return regionLabel(n.Region) + "/" + Title(n.Kind) }
+func (n *Node) ID() string { return regionLabel(n.Region) + "/" + n.Title() }
+
+// Title is the node's kind in words, unique in its region.
+func (n *Node) Title() string {
+	if n.title != "" {
+		return n.title
+	}
+	return Title(n.Kind)
+}
 
 // Edge is a data flow between two nodes.
 type Edge struct {
@@ -97,6 +109,10 @@ const (
 	distribution = "aws:cloudfront/distribution:Distribution"
 	snsTopic     = "aws:sns/topic:Topic"
 	sqsQueue     = "aws:sqs/queue:Queue"
+	k8sService   = "kubernetes:core/v1:Service"
+	// targetGroupBinding is the AWS Load Balancer Controller's resource
+	// that registers a Service's pods in a target group.
+	targetGroupBinding = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 )
 
 // Build reads the graph out of a plan.
@@ -139,6 +155,19 @@ func Build(p *planfile.Plan) *Graph {
 			g.Master = region
 		}
 	}
+	// Kinds that share a type name in one region are told apart by module,
+	// so each keeps its own node (and DOT identifier).
+	titles := map[[2]string]int{}
+	for _, n := range nodes {
+		titles[[2]string{n.Region, Title(n.Kind)}]++
+	}
+	for _, n := range nodes {
+		if titles[[2]string{n.Region, Title(n.Kind)}] > 1 {
+			if mod := planfile.Module(n.Kind); mod != Title(n.Kind) {
+				n.title = mod + " " + Title(n.Kind)
+			}
+		}
+	}
 	edges := map[[3]string]*Edge{}
 	addEdge := func(from, to *Node, label string) {
 		if from == nil || to == nil {
@@ -160,7 +189,21 @@ func Build(p *planfile.Plan) *Graph {
 		}
 		return out
 	}
+	// Kubernetes Services by region, namespace and name: a
+	// TargetGroupBinding names the Service its load balancer sends to.
+	k8sServices := map[[3]string]*planfile.Resource{}
+	for _, r := range p.OfType(k8sService) {
+		k8sServices[[3]string{r.Region, r.String("metadata.namespace"), r.String("metadata.name")}] = r
+	}
 	for _, r := range p.Resources {
+		if r.Type == targetGroupBinding {
+			// A binding beside its load balancer: the requests go to the
+			// Service it names, in the binding's namespace.
+			svc := k8sServices[[3]string{r.Region, r.String("metadata.namespace"), r.String("spec.serviceRef.name")}]
+			if svc != nil && nodeOf[svc.URN] != nodeOf[r.URN] {
+				addEdge(nodeOf[r.URN], nodeOf[svc.URN], "requests")
+			}
+		}
 		switch {
 		case r.Type == rdsInstance && r.String("replicateSourceDb") != "":
 			// The replica waits for its source through the input.
@@ -291,7 +334,7 @@ func Title(token string) string {
 
 // Label is the node's text: its kind, then its notable contents.
 func (n *Node) Label() string {
-	lines := []string{Title(n.Kind)}
+	lines := []string{n.Title()}
 	if strings.HasSuffix(n.Kind, ":Service") && len(n.Names) > 1 {
 		lines[0] = fmt.Sprintf("services (%d)", len(n.Names))
 	}

@@ -2,6 +2,7 @@ package diagram_test
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -133,4 +134,46 @@ func TestDOTIsDeterministic(t *testing.T) {
 func TestTitle(t *testing.T) {
 	assert.Equal(t, "regional keys", diagram.Title("ecommerce:keys:RegionalKeys"))
 	assert.Equal(t, "databases", diagram.Title("ecommerce:database:Databases"))
+}
+
+// Two component kinds with one type name in one region (the edge's Global
+// beside the stack-wide Global) keep a node each, told apart by module.
+func TestKindsSharingATypeName(t *testing.T) {
+	p := planfile.New("s",
+		res("ecommerce:global:Global", "global", "", "", nil),
+		res("random:index/randomPassword:RandomPassword", "pw", "", "ecommerce:global:Global::global", nil),
+		res("ecommerce:edge:Global", "edge", "", "", nil),
+		res("aws:wafv2/webAcl:WebAcl", "waf", "us-east-1", "ecommerce:edge:Global::edge", nil),
+	)
+	g := diagram.Build(p)
+	var ids, labels []string
+	for _, n := range g.Nodes {
+		ids = append(ids, n.ID())
+		labels = append(labels, n.Label())
+	}
+	assert.Equal(t, []string{"global/edge global", "global/global"}, ids)
+	assert.Equal(t, []string{`edge global\n1 WAF web ACL`, `global\n1 generated password`}, labels)
+}
+
+// A TargetGroupBinding beside the load balancer draws the requests to the
+// Service it names, in its namespace and region.
+func TestTargetGroupBindingDrawsRequests(t *testing.T) {
+	p := planfile.New("s",
+		res("ecommerce:ingress:Ingress", "in", "us-east-1", "", nil),
+		res("aws:lb/loadBalancer:LoadBalancer", "alb", "us-east-1", "ecommerce:ingress:Ingress::in", nil),
+		res("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", "auth", "us-east-1", "ecommerce:ingress:Ingress::in",
+			map[string]any{"metadata": map[string]any{"name": "auth", "namespace": "auth"}, "spec": map[string]any{"serviceRef": map[string]any{"name": "auth"}}}),
+		res("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", "user", "us-east-1", "ecommerce:ingress:Ingress::in",
+			map[string]any{"metadata": map[string]any{"name": "user", "namespace": "user"}, "spec": map[string]any{"serviceRef": map[string]any{"name": "user"}}}),
+		res("ecommerce:workload:Service", "auth", "us-east-1", "", nil),
+		res("kubernetes:core/v1:Service", "auth", "us-east-1", "ecommerce:workload:Service::auth", map[string]any{"metadata": map[string]any{"name": "auth", "namespace": "auth"}}),
+		res("ecommerce:workload:Service", "user", "us-east-1", "", nil),
+		res("kubernetes:core/v1:Service", "user", "us-east-1", "ecommerce:workload:Service::user", map[string]any{"metadata": map[string]any{"name": "user", "namespace": "other"}}),
+	)
+	g := diagram.Build(p)
+	var edges []string
+	for _, e := range g.Edges {
+		edges = append(edges, fmt.Sprintf("%s -> %s %s x%d", e.From.ID(), e.To.ID(), e.Label, e.Count))
+	}
+	assert.Equal(t, []string{"global/ingress -> global/service requests x1"}, edges, "user's binding names a Service in another namespace: no edge")
 }
