@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/ecommerce-platform/components/appconfig"
+	"github.com/example/ecommerce-platform/components/edge"
 	"github.com/example/ecommerce-platform/components/ingress"
 	"github.com/example/ecommerce-platform/components/workload"
 	"github.com/example/ecommerce-platform/stacks/config"
@@ -32,6 +33,12 @@ func regionLB(t *testing.T, inv *plan.Inventory, region string) *plan.Resource {
 	lbs := inRegion(inv.OfType(loadBalancer), region)
 	require.Len(t, lbs, 1, "one load balancer in %s", region)
 	return lbs[0]
+}
+
+// CloudFront sends the origin secret in the header the load balancers
+// check: two names would leave every region answering 403.
+func TestEdgeAndLoadBalancersAgreeOnTheOriginHeader(t *testing.T) {
+	assert.Equal(t, edge.OriginSecretHeader, ingress.OriginHeader)
 }
 
 // Every region's load balancer is internet-facing in its public subnets

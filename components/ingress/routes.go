@@ -15,7 +15,7 @@ import (
 // the origin, with the stack's origin secret as its value. The listener
 // forwards only requests that carry it: one that reached the load balancer
 // some other way gets the default 403.
-const OriginHeader = "X-Origin-Verify"
+const OriginHeader = "X-Origin-Secret"
 
 // Paths are the public path patterns of each service, in ALB path-pattern
 // syntax (case-sensitive; * any characters, ? one). A collection and its

@@ -303,6 +303,9 @@ func (m *Mocks) outputs(r *Resource) (string, resource.PropertyMap) {
 	for k, v := range typeOutputs(r, region, acct, h, physical) {
 		state[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
 	}
+	for k, v := range edgeOutputs(r, region, acct, h, physical) {
+		state[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+	}
 	set("id", id)
 	return id, state
 }
