@@ -225,7 +225,7 @@ func rule(priority int, paths ...string) *Resource {
 	}
 	return res(tLbListenerRule, "r", M{"priority": priority, "conditions": []any{
 		M{"pathPattern": M{"values": values}},
-		M{"httpHeader": M{"httpHeaderName": "X-Origin-Verify", "values": []any{secret("s")}}},
+		M{"httpHeader": M{"httpHeaderName": "X-Origin-Secret", "values": []any{secret("s")}}},
 	}, "actions": []any{M{"type": "forward", "forward": M{"targetGroups": []any{M{"arn": "a", "weight": 100}}}}}})
 }
 
