@@ -56,6 +56,7 @@ func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *m
 		Primary:     p.Master,
 		DisplayName: cfg.DisplayName(ctx.Project(), rc.Name),
 		StackName:   cfg.StackName(ctx.Project()),
+		Stack:       ctx.Stack(),
 		AccountID:   cfg.AccountID,
 		Network: region.NetworkArgs{
 			VpcCidr:          rc.VpcCidr,
@@ -94,6 +95,7 @@ func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *m
 			RegistryPrefix: cfg.StackName(ctx.Project()),
 			KeepReleases:   cfg.Registry.KeepReleases,
 		},
+		Observe: &region.ObserveArgs{Settings: cfg.Alarms},
 	}
 }
 

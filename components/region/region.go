@@ -12,6 +12,7 @@ import (
 	"github.com/example/ecommerce-platform/components/cluster"
 	"github.com/example/ecommerce-platform/components/keys"
 	"github.com/example/ecommerce-platform/components/network"
+	"github.com/example/ecommerce-platform/components/observe"
 	"github.com/example/ecommerce-platform/components/registry"
 	"github.com/example/ecommerce-platform/components/workload"
 )
@@ -30,6 +31,10 @@ type Args struct {
 	// StackName prefixes what is named for the stack rather than the
 	// region, e.g. "ecommerce-prod": the topics.
 	StackName string
+	// Stack is the Pulumi stack name (e.g. "prod"): every alarm of the
+	// region is named "<Stack>-<Region>-<subject>-<what>", the prefix the
+	// canary workflow reads a service's alarms by.
+	Stack     string
 	AccountID string
 	Network   NetworkArgs
 	Cluster   ClusterArgs
@@ -39,6 +44,9 @@ type Args struct {
 	// Workloads adds the image repositories and runs the services on the
 	// cluster; it needs Data.
 	Workloads *WorkloadsArgs
+	// Observe adds the alarm topic, Container Insights and the alarms; it
+	// needs Data (and reads the services' pods from Workloads when set).
+	Observe *ObserveArgs
 }
 
 // WorkloadsArgs are what the region runs.
@@ -90,6 +98,8 @@ type Region struct {
 	// set.
 	Registry  *registry.Registry
 	Workloads map[string]*workload.Workload
+	// Observe is the region's alarms; nil when Args.Observe was.
+	Observe *observe.Observability
 }
 
 func (a *Args) check() error {
@@ -101,6 +111,7 @@ func (a *Args) check() error {
 	p.Require("Region", a.Region != "")
 	p.Require("DisplayName", a.DisplayName != "")
 	p.Require("StackName", a.StackName != "")
+	p.Require("Stack", a.Stack != "")
 	p.Require("AccountID", a.AccountID != "")
 	if a.Primary != nil && !a.Primary.Master {
 		p.Add("Primary", "region %s is not the master region", a.Primary.Name)
@@ -120,6 +131,9 @@ func (a *Args) check() error {
 			}
 		}
 		p.Require("Workloads.RegistryPrefix", w.RegistryPrefix != "")
+	}
+	if a.Observe != nil && a.Data == nil {
+		p.Add("Observe", "needs Data: the alarms watch the databases, cache and queues")
 	}
 	return p.Err()
 }
@@ -143,6 +157,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Region:      args.Region,
 		Alias:       args.DisplayName,
 		TopicPrefix: args.StackName,
+		AlarmPrefix: observe.Names{Stack: args.Stack, Region: args.Region}.Prefix(),
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -204,8 +219,19 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		outputs["repositoryUrls"] = r.Registry.URLs
 	}
 
-	// Seams: ingress and observability plug in here, each reading
-	// r.Data.Services (one value per service), r.Workloads and the cluster.
+	if args.Observe != nil {
+		obs, err := newObserve(ctx, name, args, r, parent)
+		if err != nil {
+			return nil, err
+		}
+		r.Observe = obs
+		outputs["alarmTopicArn"] = obs.TopicArn
+		outputs["regionUnhealthyAlarm"] = pulumi.String(obs.RegionUnhealthyName)
+	}
+
+	// Seam: ingress plugs in here, reading r.Data.Services (one value per
+	// service), r.Workloads and the cluster; its load balancer then joins
+	// the alarms (observe.Args.LoadBalancer).
 
 	return r, ctx.RegisterResourceOutputs(r, outputs)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/example/ecommerce-platform/components/check"
 	"github.com/example/ecommerce-platform/components/database"
 	"github.com/example/ecommerce-platform/components/messaging"
+	"github.com/example/ecommerce-platform/components/observe"
 	"github.com/example/ecommerce-platform/components/workload"
 )
 
@@ -67,6 +68,9 @@ type Config struct {
 	Releases map[string]workload.Release
 	// Registry configures the image repositories.
 	Registry Registry
+
+	// Alarms are the alarm topics' subscribers and the alarm thresholds.
+	Alarms observe.Settings
 }
 
 // key declares one config key: its name, its type as Pulumi.yaml declares
@@ -86,7 +90,7 @@ type section struct {
 }
 
 // sections in the order their problems are reported.
-var sections = []section{stackSection, regionsSection, clusterSection, databaseSection, cacheSection, messagingSection, servicesSection}
+var sections = []section{stackSection, regionsSection, clusterSection, databaseSection, cacheSection, messagingSection, servicesSection, observeSection}
 
 // Keys lists every key the platform reads; anything else in the namespace
 // is a typo and is refused.
