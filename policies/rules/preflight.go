@@ -691,6 +691,20 @@ func preflightPolicies() []*Policy {
 			Stack:       checkLogDelivery,
 		},
 		{
+			Name:  "enforce-cloudwatch-alarm-limits",
+			Group: Preflight, Level: Mandatory,
+			Description: "CloudWatch alarms are within what CloudWatch accepts: names of 1-255 characters, at most 30 dimensions, at most 5 actions per state, a composite rule of at most 10240 characters.",
+			Types:       []string{tMetricAlarm, tCompositeAlarm},
+			Resource:    checkAlarmLimits,
+		},
+		{
+			Name:  "missing-kms-key-grant-for-alarm-topic",
+			Group: Preflight, Level: Mandatory,
+			Description: "An alarm that notifies a KMS-encrypted SNS topic can use the topic's key: the key policy admits cloudwatch.amazonaws.com to kms:GenerateDataKey* and kms:Decrypt; otherwise every notification is dropped silently.",
+			Types:       []string{tMetricAlarm, tCompositeAlarm, tSnsTopic, tKmsKey},
+			Stack:       checkAlarmTopicKeys,
+		},
+		{
 			Name:  "missing-kms-key-grant-for-service",
 			Group: Preflight, Level: Mandatory,
 			Description: "A customer-managed key admits the services that encrypt with it on the stack's behalf: CloudWatch Logs for log groups, SNS for queues subscribed to topics; otherwise creating the log group or delivering the message fails.",
@@ -1076,6 +1090,60 @@ func checkNodeGroupOrder(c *StackCheck) {
 					c.Fail(ng, "cluster %s sets bootstrapSelfManagedAddons false and the stack creates no %s add-on; nodes would never become Ready", cl.Name, name)
 				case ng.DependenciesKnown && !c.WaitsFor(ng, a):
 					c.Fail(ng, "the node group does not depend on the %s add-on (%s), and cluster %s sets bootstrapSelfManagedAddons false: nodes can start before the network plugin (NodeCreationFailure); add it to dependsOn", name, a.Name, cl.Name)
+				}
+			}
+		}
+	}
+}
+
+func checkAlarmLimits(c *ResourceCheck) {
+	name := "name"
+	if c.Type == tCompositeAlarm {
+		name = "alarmName"
+	}
+	if n, ok := c.Get(name).Str(); ok && (len(n) == 0 || len(n) > 255) {
+		c.Fail("%s %q is %d characters; CloudWatch accepts 1 to 255", name, n, len(n))
+	}
+	if d := c.Get("dimensions"); d.IsObject() && len(d.Keys()) > 30 {
+		c.Fail("dimensions has %d entries; CloudWatch accepts at most 30", len(d.Keys()))
+	}
+	for _, k := range []string{"alarmActions", "okActions", "insufficientDataActions"} {
+		if a := c.Get(k); a.IsArray() && len(a.Items()) > 5 {
+			c.Fail("%s has %d actions; CloudWatch accepts at most 5", k, len(a.Items()))
+		}
+	}
+	if r, ok := c.Get("alarmRule").Str(); ok && len(r) > 10240 {
+		c.Fail("alarmRule is %d characters; CloudWatch accepts at most 10240 (split the composite)", len(r))
+	}
+}
+
+// checkAlarmTopicKeys follows each alarm to the topics it notifies (its
+// dependencies) and each encrypted topic to its key.
+func checkAlarmTopicKeys(c *StackCheck) {
+	for _, kind := range []string{tMetricAlarm, tCompositeAlarm} {
+		for _, a := range c.OfType(kind) {
+			for _, topic := range c.OfType(tSnsTopic) {
+				if !a.DependsOn(topic.URN) || topic.Get("kmsMasterKeyId").Missing() {
+					continue
+				}
+				if id, ok := topic.Get("kmsMasterKeyId").Str(); ok && strings.HasPrefix(id, "alias/aws/") {
+					c.Fail(a, "alarmActions name topic %s, encrypted with the AWS managed key %s, whose policy cannot admit CloudWatch; use a customer-managed key", topic.Name, id)
+					continue
+				}
+				k := keyOf(c, topic)
+				if k == nil {
+					continue
+				}
+				if k.Get("policy").Missing() {
+					c.Fail(a, "alarmActions name topic %s, encrypted with key %s, whose default policy does not admit cloudwatch.amazonaws.com; notifications would be dropped", topic.Name, k.Name)
+					continue
+				}
+				stmts, ok := policyDoc(k.Get("policy"))
+				if !ok {
+					continue
+				}
+				if !admits(stmts, "cloudwatch.amazonaws.com", "kms:GenerateDataKey", "") || !admits(stmts, "cloudwatch.amazonaws.com", "kms:Decrypt", "") {
+					c.Fail(a, "alarmActions name topic %s, encrypted with key %s, whose policy does not allow cloudwatch.amazonaws.com kms:GenerateDataKey* and kms:Decrypt; notifications would be dropped", topic.Name, k.Name)
 				}
 			}
 		}

@@ -1,0 +1,129 @@
+package stacks_test
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/example/ecommerce-platform/components/keys"
+	"github.com/example/ecommerce-platform/stacks/config"
+	"github.com/example/ecommerce-platform/stacks/plan"
+)
+
+const (
+	metricAlarm    = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	compositeAlarm = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+)
+
+// alarmNames are the names of every metric and composite alarm of a plan,
+// by region.
+func alarmNames(inv *plan.Inventory) map[string][]string {
+	out := map[string][]string{}
+	for _, a := range inv.OfType(metricAlarm) {
+		out[a.Region] = append(out[a.Region], a.String("name"))
+	}
+	for _, a := range inv.OfType(compositeAlarm) {
+		out[a.Region] = append(out[a.Region], a.String("alarmName"))
+	}
+	return out
+}
+
+// The canary workflow rolls a service back when any alarm named
+// "<stack>-<region>-<service>-" is in ALARM, and holds it when a region has
+// none: every service has alarms in every region under that prefix, and
+// the workflow asks CloudWatch for exactly that prefix.
+func TestEveryServiceHasAlarmsTheCanaryReads(t *testing.T) {
+	workflow, err := os.ReadFile("../.github/workflows/canary-step.yml")
+	require.NoError(t, err)
+	assert.Contains(t, string(workflow), `--alarm-name-prefix "$STACK-$region-$SERVICE-"`,
+		"the canary reads a service's alarms by <stack>-<region>-<service>-")
+	for _, stack := range shipped {
+		t.Run(stack, func(t *testing.T) {
+			run := planStack(t, stack)
+			names := alarmNames(run.inv)
+			for _, rc := range run.cfg.Regions {
+				for _, svc := range config.Services {
+					prefix := stack + "-" + rc.Name + "-" + svc + "-"
+					var mine []string
+					for _, n := range names[rc.Name] {
+						if strings.HasPrefix(n, prefix) {
+							mine = append(mine, n)
+						}
+					}
+					assert.Contains(t, mine, prefix+"pods-running", "%s in %s", svc, rc.Name)
+					assert.Contains(t, mine, prefix+"db-cpu", "%s in %s", svc, rc.Name)
+				}
+			}
+		})
+	}
+}
+
+// Every alarm names its stack and region, notifies its own region's
+// encrypted alarm topic, and the messaging key lets CloudWatch publish
+// there for exactly those names.
+func TestAlarmsNotifyTheirRegionsEncryptedTopic(t *testing.T) {
+	name := regexp.MustCompile(`^[a-z]+-[a-z]+-[a-z]+-[0-9]-[a-z0-9-]+$`)
+	for _, stack := range shipped {
+		t.Run(stack, func(t *testing.T) {
+			run := planStack(t, stack)
+			inv := run.inv
+			for _, rc := range run.cfg.Regions {
+				topicArn := "arn:aws:sns:" + rc.Name + ":" + run.cfg.AccountID + ":" + run.cfg.DisplayName("ecommerce", rc.Name) + "-alarms"
+				var topic *plan.Resource
+				for _, t := range inRegion(inv.OfType(snsTopic), rc.Name) {
+					if t.String("name") == run.cfg.DisplayName("ecommerce", rc.Name)+"-alarms" {
+						topic = t
+					}
+				}
+				require.NotNil(t, topic, rc.Name)
+				assert.Equal(t, run.key(rc.Name, keys.Messaging), topic.String("kmsMasterKeyId"), "the alarm topic under %s's messaging key", rc.Name)
+				alarms := append(inRegion(inv.OfType(metricAlarm), rc.Name), inRegion(inv.OfType(compositeAlarm), rc.Name)...)
+				require.NotEmpty(t, alarms, rc.Name)
+				for _, a := range alarms {
+					n := a.String("name") + a.String("alarmName")
+					assert.True(t, strings.HasPrefix(n, stack+"-"+rc.Name+"-"), "%s names its stack and region", n)
+					assert.Regexp(t, name, n)
+					assert.LessOrEqual(t, len(n), 255)
+					assert.Equal(t, []any{topicArn}, a.Get("alarmActions"), n)
+				}
+			}
+			for _, k := range inv.OfType("aws:kms/key:Key") {
+				if !strings.HasSuffix(k.Name, "-"+keys.Messaging) {
+					continue
+				}
+				assert.Contains(t, k.String("policy"), `"aws:SourceArn":"arn:aws:cloudwatch:`+k.Region+`:`+run.cfg.AccountID+`:alarm:`+stack+`-`+k.Region+`-*"`,
+					"CloudWatch may use %s only for the region's alarms", k.Name)
+			}
+		})
+	}
+}
+
+// Replicas have a lag alarm, primaries none; every queue and DLQ of the
+// region is watched.
+func TestDataAlarmsFollowTheTopology(t *testing.T) {
+	run := planStack(t, "prod")
+	inv := run.inv
+	topo, err := run.cfg.Topology()
+	require.NoError(t, err)
+	for _, rc := range run.cfg.Regions {
+		master := rc.Name == run.cfg.MasterRegion
+		names := map[string]bool{}
+		for _, a := range inRegion(inv.OfType(metricAlarm), rc.Name) {
+			names[a.String("name")] = true
+		}
+		for _, svc := range config.Services {
+			assert.Equal(t, !master, names["prod-"+rc.Name+"-"+svc+"-db-replica-lag"], "%s in %s: a lag alarm on replicas only", svc, rc.Name)
+		}
+		for _, consumer := range topo.ForRegion(master).Consumers {
+			assert.True(t, names["prod-"+rc.Name+"-"+consumer+"-dlq-messages"], "%s's DLQ in %s", consumer, rc.Name)
+			assert.True(t, names["prod-"+rc.Name+"-"+consumer+"-queue-oldest-message"], "%s's queue in %s", consumer, rc.Name)
+		}
+		for i := 1; i <= 1+run.cfg.Cache.Replicas; i++ {
+			assert.True(t, names["prod-"+rc.Name+"-cache-00"+string(rune('0'+i))+"-replication-lag"], "cache node %d in %s", i, rc.Name)
+		}
+	}
+}
