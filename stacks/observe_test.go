@@ -127,3 +127,55 @@ func TestDataAlarmsFollowTheTopology(t *testing.T) {
 		}
 	}
 }
+
+// Every region has a vault under its data key, locked in prod only; the
+// plan backs up exactly the master's primaries into the master's vault and
+// copies them to the backup region's.
+func TestBackupsCopyTheMastersPrimariesToAnotherRegion(t *testing.T) {
+	for _, stack := range shipped {
+		t.Run(stack, func(t *testing.T) {
+			run := planStack(t, stack)
+			inv, cfg := run.inv, run.cfg
+			for _, rc := range cfg.Regions {
+				vaults := inRegion(inv.OfType("aws:backup/vault:Vault"), rc.Name)
+				require.Len(t, vaults, 1, rc.Name)
+				assert.Equal(t, run.key(rc.Name, keys.Data), vaults[0].String("kmsKeyArn"), "%s's vault under its data key", rc.Name)
+				locks := inRegion(inv.OfType("aws:backup/vaultLockConfiguration:VaultLockConfiguration"), rc.Name)
+				if cfg.Environment == "prod" {
+					require.Len(t, locks, 1, rc.Name)
+					assert.EqualValues(t, cfg.Backup.LockMinRetentionDays, locks[0].Get("minRetentionDays"))
+				} else {
+					assert.Empty(t, locks, "%s locks no vault", stack)
+				}
+			}
+			plans := inv.OfType("aws:backup/plan:Plan")
+			require.Len(t, plans, 1)
+			assert.Equal(t, cfg.MasterRegion, plans[0].Region)
+			rules := plans[0].Get("rules").([]any)
+			require.Len(t, rules, 2)
+			for _, r := range rules {
+				rule := r.(map[string]any)
+				assert.Equal(t, cfg.DisplayName("ecommerce", cfg.MasterRegion), rule["targetVaultName"])
+				copies, _ := rule["copyActions"].([]any)
+				if copyRegion := cfg.BackupCopyRegion(); copyRegion != "" {
+					require.Len(t, copies, 1)
+					assert.Contains(t, copies[0].(map[string]any)["destinationVaultArn"], ":"+copyRegion+":", "copies survive the master region")
+				} else {
+					assert.Empty(t, copies, "a stack of one region has nowhere to copy to")
+				}
+			}
+			var primaries []any
+			for _, db := range inRegion(inv.OfType(rdsInstance), cfg.MasterRegion) {
+				primaries = append(primaries, db.String("identifier"))
+			}
+			sel := inv.OfType("aws:backup/selection:Selection")
+			require.Len(t, sel, 1)
+			var selected []any
+			for _, arn := range sel[0].Get("resources").([]any) {
+				selected = append(selected, arn.(string)[strings.LastIndex(arn.(string), ":")+1:])
+				assert.Contains(t, arn, "arn:aws:rds:"+cfg.MasterRegion+":")
+			}
+			assert.ElementsMatch(t, primaries, selected, "the plan covers exactly the primaries")
+		})
+	}
+}

@@ -8,6 +8,7 @@ package region
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/example/ecommerce-platform/components/backup"
 	"github.com/example/ecommerce-platform/components/check"
 	"github.com/example/ecommerce-platform/components/cluster"
 	"github.com/example/ecommerce-platform/components/keys"
@@ -44,9 +45,18 @@ type Args struct {
 	// Workloads adds the image repositories and runs the services on the
 	// cluster; it needs Data.
 	Workloads *WorkloadsArgs
+	// Vault adds the region's AWS Backup vault (the wiring phase's plan
+	// backs the master's primaries up into the master's vault and copies
+	// into another region's); nil creates none.
+	Vault *VaultArgs
 	// Observe adds the alarm topic, Container Insights and the alarms; it
 	// needs Data (and reads the services' pods from Workloads when set).
 	Observe *ObserveArgs
+}
+
+// VaultArgs lock the region's vault when Lock is set (prod).
+type VaultArgs struct {
+	Lock *backup.Lock
 }
 
 // WorkloadsArgs are what the region runs.
@@ -98,6 +108,8 @@ type Region struct {
 	// set.
 	Registry  *registry.Registry
 	Workloads map[string]*workload.Workload
+	// Vault is the region's backup vault; nil when Args.Vault was.
+	Vault *backup.Vault
 	// Observe is the region's alarms; nil when Args.Observe was.
 	Observe *observe.Observability
 }
@@ -217,6 +229,21 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, err
 		}
 		outputs["repositoryUrls"] = r.Registry.URLs
+	}
+
+	if args.Vault != nil {
+		// Named after the region like every regional resource; it stays
+		// when the master moves, with its recovery points.
+		v, err := backup.NewVault(ctx, name+"-vault", &backup.VaultArgs{
+			Name:      args.DisplayName,
+			KmsKeyArn: key.Data.Arn,
+			Lock:      args.Vault.Lock,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		r.Vault = v
+		outputs["backupVaultArn"] = v.Arn
 	}
 
 	if args.Observe != nil {

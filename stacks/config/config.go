@@ -17,6 +17,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/example/ecommerce-platform/components/backup"
 	"github.com/example/ecommerce-platform/components/cache"
 	"github.com/example/ecommerce-platform/components/check"
 	"github.com/example/ecommerce-platform/components/database"
@@ -71,6 +72,8 @@ type Config struct {
 
 	// Alarms are the alarm topics' subscribers and the alarm thresholds.
 	Alarms observe.Settings
+	// Backup is the AWS Backup plan's retention and the vaults' lock.
+	Backup backup.Settings
 }
 
 // key declares one config key: its name, its type as Pulumi.yaml declares
@@ -90,7 +93,7 @@ type section struct {
 }
 
 // sections in the order their problems are reported.
-var sections = []section{stackSection, regionsSection, clusterSection, databaseSection, cacheSection, messagingSection, servicesSection, observeSection}
+var sections = []section{stackSection, regionsSection, clusterSection, databaseSection, cacheSection, messagingSection, servicesSection, observeSection, backupSection}
 
 // Keys lists every key the platform reads; anything else in the namespace
 // is a typo and is refused.
