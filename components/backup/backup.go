@@ -243,9 +243,9 @@ func NewPlan(ctx *pulumi.Context, name string, args *PlanArgs, opts ...pulumi.Re
 			Schedule:        pulumi.String(schedule),
 			// Start within an hour, finish within a day: a snapshot of a
 			// large instance takes hours, never a whole day.
-			StartWindow:      pulumi.Int(60),
-			CompletionWindow: pulumi.Int(1440),
-			Lifecycle:        backup.PlanRuleLifecycleArgs{DeleteAfter: pulumi.Int(days)},
+			StartWindow:       pulumi.Int(60),
+			CompletionWindow:  pulumi.Int(1440),
+			Lifecycle:         backup.PlanRuleLifecycleArgs{DeleteAfter: pulumi.Int(days)},
 			RecoveryPointTags: pulumi.StringMap{"rule": pulumi.String(ruleName)},
 		}
 		if args.CopyVaultArn != nil {
