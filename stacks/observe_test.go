@@ -3,6 +3,7 @@ package stacks_test
 import (
 	"os"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -178,4 +179,100 @@ func TestBackupsCopyTheMastersPrimariesToAnotherRegion(t *testing.T) {
 			assert.ElementsMatch(t, primaries, selected, "the plan covers exactly the primaries")
 		})
 	}
+}
+
+// Every alarm the plan creates points at a runbook line that exists.
+func TestEveryAlarmHasARunbookLine(t *testing.T) {
+	doc, err := os.ReadFile("../docs/operations.md")
+	require.NoError(t, err)
+	anchor := regexp.MustCompile(`runbook: docs/operations\.md#([a-z0-9-]+)\)$`)
+	for _, stack := range shipped {
+		inv := planStack(t, stack).inv
+		alarms := append(inv.OfType(metricAlarm), inv.OfType(compositeAlarm)...)
+		require.NotEmpty(t, alarms)
+		for _, a := range alarms {
+			m := anchor.FindStringSubmatch(a.String("alarmDescription"))
+			require.Len(t, m, 2, "%s %s names its runbook line", stack, a.Name)
+			assert.Contains(t, string(doc), "\n### "+m[1]+"\n", "docs/operations.md has a line for %s (%s)", m[1], a.Name)
+		}
+	}
+}
+
+// The master-region failover as docs/dr.md describes it: databases
+// promoted in place, vaults, alarm topics and alarm names kept, the backup
+// plan moved to the new master over the promoted primaries, the lag alarms
+// moved with the replicas.
+func TestMasterFailoverAsTheRunbookSays(t *testing.T) {
+	before := planStack(t, "prod")
+	after := planChanged(t, "prod", func(cfg map[string]string) {
+		setMaster("eu-west-1")(cfg)
+		cfg[config.Namespace+":backup"] = `{"copyRegion":"ap-south-1"}`
+	})
+	for _, typ := range []string{rdsInstance, "aws:backup/vault:Vault", "aws:backup/vaultLockConfiguration:VaultLockConfiguration", "aws:kms/key:Key"} {
+		assert.Equal(t, urnsOf(before.inv, typ), urnsOf(after.inv, typ), "%s stay", typ)
+	}
+	for _, v := range after.inv.OfType("aws:backup/vault:Vault") {
+		b := before.inv.Lookup(v.URN)
+		assert.Equal(t, b.Region, v.Region, "vault %s stays in its region", v.Name)
+	}
+	alarmTopics := func(run *stackRun) []string {
+		var out []string
+		for _, t := range run.inv.OfType(snsTopic) {
+			if strings.HasSuffix(t.String("name"), "-alarms") {
+				out = append(out, t.URN+"@"+t.Region)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	assert.Equal(t, alarmTopics(before), alarmTopics(after), "the alarm topics stay, in their regions")
+
+	names := func(run *stackRun) map[string]bool {
+		out := map[string]bool{}
+		for region, ns := range alarmNames(run.inv) {
+			for _, n := range ns {
+				out[region+"/"+n] = true
+			}
+		}
+		return out
+	}
+	b, a := names(before), names(after)
+	moves := regexp.MustCompile(`-(db-replica-lag|queue-oldest-message|dlq-messages)$`)
+	for n := range b {
+		if !moves.MatchString(n) {
+			assert.True(t, a[n], "%s stays", n)
+		}
+	}
+	// The queues of the consumers that write (master only) move with the
+	// master, and their alarms with them.
+	topo, err := after.cfg.Topology()
+	require.NoError(t, err)
+	for _, consumer := range topo.ForRegion(true).Consumers {
+		assert.True(t, a["eu-west-1/prod-eu-west-1-"+consumer+"-dlq-messages"], "%s's DLQ in the new master", consumer)
+	}
+	for _, svc := range config.Services {
+		assert.True(t, b["eu-west-1/prod-eu-west-1-"+svc+"-db-replica-lag"])
+		assert.False(t, a["eu-west-1/prod-eu-west-1-"+svc+"-db-replica-lag"], "the promoted %s has no lag", svc)
+		assert.False(t, b["us-east-1/prod-us-east-1-"+svc+"-db-replica-lag"])
+		assert.True(t, a["us-east-1/prod-us-east-1-"+svc+"-db-replica-lag"], "the old master's %s is a replica now", svc)
+	}
+
+	plans := after.inv.OfType("aws:backup/plan:Plan")
+	require.Len(t, plans, 1)
+	assert.Equal(t, "eu-west-1", plans[0].Region, "the plan follows the master")
+	assert.Equal(t, before.inv.OfType("aws:backup/plan:Plan")[0].URN, plans[0].URN, "same logical plan, in the new region")
+	for _, r := range plans[0].Get("rules").([]any) {
+		rule := r.(map[string]any)
+		assert.Equal(t, "ecommerce-prod-eu-west-1", rule["targetVaultName"])
+		assert.Contains(t, rule["copyActions"].([]any)[0].(map[string]any)["destinationVaultArn"], ":ap-south-1:", "copies to the region the runbook names, not the failed one")
+	}
+	for _, arn := range after.inv.OfType("aws:backup/selection:Selection")[0].Get("resources").([]any) {
+		assert.Contains(t, arn, "arn:aws:rds:eu-west-1:", "the promoted primaries are backed up")
+	}
+
+	// Without step 3 the copies would go to the failed old master: the
+	// runbook's reason for it.
+	unset := planChanged(t, "prod", setMaster("eu-west-1"))
+	rule := unset.inv.OfType("aws:backup/plan:Plan")[0].Get("rules").([]any)[0].(map[string]any)
+	assert.Contains(t, rule["copyActions"].([]any)[0].(map[string]any)["destinationVaultArn"], ":us-east-1:")
 }

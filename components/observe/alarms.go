@@ -369,3 +369,16 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Runbook is the anchor of the alarm's line in docs/operations.md: one per
+// kind of alarm (every cache node shares its kind's line).
+func (s Spec) Runbook() string {
+	switch s.Subject {
+	case SubjectCache:
+		_, kind, _ := strings.Cut(s.What, "-")
+		return "cache-" + kind
+	case SubjectCluster:
+		return "cluster-" + s.What
+	}
+	return s.What
+}

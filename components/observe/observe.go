@@ -276,7 +276,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 		alarm, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+s.Subject+"-"+s.What, &cloudwatch.MetricAlarmArgs{
 			Name:               pulumi.String(s.Name),
-			AlarmDescription:   pulumi.String(s.Description + " (runbook: docs/operations.md#" + s.What + ")"),
+			AlarmDescription:   pulumi.String(s.Description + " (runbook: docs/operations.md#" + s.Runbook() + ")"),
 			Namespace:          pulumi.String(s.Namespace),
 			MetricName:         pulumi.String(s.Metric),
 			Statistic:          pulumi.String(s.Statistic),
