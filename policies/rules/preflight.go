@@ -712,6 +712,20 @@ func preflightPolicies() []*Policy {
 			Stack:       checkLogDelivery,
 		},
 		{
+			Name:  "enforce-cloudwatch-alarm-limits",
+			Group: Preflight, Level: Mandatory,
+			Description: "CloudWatch alarms are within what CloudWatch accepts: names of 1-255 characters, at most 30 dimensions, at most 5 actions per state, a composite rule of at most 10240 characters.",
+			Types:       []string{tMetricAlarm, tCompositeAlarm},
+			Resource:    checkAlarmLimits,
+		},
+		{
+			Name:  "missing-kms-key-grant-for-alarm-topic",
+			Group: Preflight, Level: Mandatory,
+			Description: "An alarm that notifies a KMS-encrypted SNS topic can use the topic's key: the key policy admits cloudwatch.amazonaws.com to kms:GenerateDataKey* and kms:Decrypt; otherwise every notification is dropped silently.",
+			Types:       []string{tMetricAlarm, tCompositeAlarm, tSnsTopic, tKmsKey},
+			Stack:       checkAlarmTopicKeys,
+		},
+		{
 			Name:  "missing-kms-key-grant-for-service",
 			Group: Preflight, Level: Mandatory,
 			Description: "A customer-managed key admits the services that encrypt with it on the stack's behalf: CloudWatch Logs for log groups, SNS for queues subscribed to topics; otherwise creating the log group or delivering the message fails.",
@@ -1234,6 +1248,60 @@ func checkAccessLogBuckets(c *StackCheck) {
 			c.Fail(lb, "accessLogs.bucket %s has no bucket policy in the stack; ELB needs one admitting its log delivery", label)
 		case !c.WaitsFor(lb, policy):
 			c.Fail(lb, "does not wait for the bucket policy %s of accessLogs.bucket %s; ELB refuses to enable logging (Access Denied) until it exists", policy.Name, label)
+		}
+	}
+}
+
+func checkAlarmLimits(c *ResourceCheck) {
+	name := "name"
+	if c.Type == tCompositeAlarm {
+		name = "alarmName"
+	}
+	if n, ok := c.Get(name).Str(); ok && (len(n) == 0 || len(n) > 255) {
+		c.Fail("%s %q is %d characters; CloudWatch accepts 1 to 255", name, n, len(n))
+	}
+	if d := c.Get("dimensions"); d.IsObject() && len(d.Keys()) > 30 {
+		c.Fail("dimensions has %d entries; CloudWatch accepts at most 30", len(d.Keys()))
+	}
+	for _, k := range []string{"alarmActions", "okActions", "insufficientDataActions"} {
+		if a := c.Get(k); a.IsArray() && len(a.Items()) > 5 {
+			c.Fail("%s has %d actions; CloudWatch accepts at most 5", k, len(a.Items()))
+		}
+	}
+	if r, ok := c.Get("alarmRule").Str(); ok && len(r) > 10240 {
+		c.Fail("alarmRule is %d characters; CloudWatch accepts at most 10240 (split the composite)", len(r))
+	}
+}
+
+// checkAlarmTopicKeys follows each alarm to the topics it notifies (its
+// dependencies) and each encrypted topic to its key.
+func checkAlarmTopicKeys(c *StackCheck) {
+	for _, kind := range []string{tMetricAlarm, tCompositeAlarm} {
+		for _, a := range c.OfType(kind) {
+			for _, topic := range c.OfType(tSnsTopic) {
+				if !a.DependsOn(topic.URN) || topic.Get("kmsMasterKeyId").Missing() {
+					continue
+				}
+				if id, ok := topic.Get("kmsMasterKeyId").Str(); ok && strings.HasPrefix(id, "alias/aws/") {
+					c.Fail(a, "alarmActions name topic %s, encrypted with the AWS managed key %s, whose policy cannot admit CloudWatch; use a customer-managed key", topic.Name, id)
+					continue
+				}
+				k := keyOf(c, topic)
+				if k == nil {
+					continue
+				}
+				if k.Get("policy").Missing() {
+					c.Fail(a, "alarmActions name topic %s, encrypted with key %s, whose default policy does not admit cloudwatch.amazonaws.com; notifications would be dropped", topic.Name, k.Name)
+					continue
+				}
+				stmts, ok := policyDoc(k.Get("policy"))
+				if !ok {
+					continue
+				}
+				if !admits(stmts, "cloudwatch.amazonaws.com", "kms:GenerateDataKey", "") || !admits(stmts, "cloudwatch.amazonaws.com", "kms:Decrypt", "") {
+					c.Fail(a, "alarmActions name topic %s, encrypted with key %s, whose policy does not allow cloudwatch.amazonaws.com kms:GenerateDataKey* and kms:Decrypt; notifications would be dropped", topic.Name, k.Name)
+				}
+			}
 		}
 	}
 }

@@ -199,6 +199,17 @@ func preflightCases() []tc {
 			dependsOn(queue("orders", 345600, ""), logsKey("logs.us-east-1.amazonaws.com")), logsKey("logs.us-east-1.amazonaws.com"),
 			res(tSnsSubscription, "sub", M{"protocol": "sqs", "endpoint": "arn:aws:sqs:us-east-1:111111111111:orders", "topic": "arn:aws:sns:us-east-1:111111111111:events"})),
 
+		pass("enforce-cloudwatch-alarm-limits", "within", res(tMetricAlarm, "a", M{"name": "prod-us-east-1-order-db-cpu", "dimensions": M{"DBInstanceIdentifier": "db"}, "alarmActions": []any{"arn:aws:sns:us-east-1:111111111111:alarms"}})),
+		fail("enforce-cloudwatch-alarm-limits", "name too long", "name", res(tMetricAlarm, "a", M{"name": strings.Repeat("n", 256)})),
+		fail("enforce-cloudwatch-alarm-limits", "six actions", "alarmActions", res(tMetricAlarm, "a", M{"name": "a", "alarmActions": []any{"1", "2", "3", "4", "5", "6"}})),
+		fail("enforce-cloudwatch-alarm-limits", "rule too long", "alarmRule", res(tCompositeAlarm, "c", M{"alarmName": "c", "alarmRule": strings.Repeat(`ALARM("x") OR `, 800) + `ALARM("x")`})),
+
+		pass("missing-kms-key-grant-for-alarm-topic", "key admits CloudWatch", dependsOn(res(tMetricAlarm, "a", M{"name": "a"}), alarmTopic()), dependsOn(alarmTopic(), logsKey("cloudwatch.amazonaws.com")), logsKey("cloudwatch.amazonaws.com")),
+		pass("missing-kms-key-grant-for-alarm-topic", "unencrypted topic is another policy's business", dependsOn(res(tMetricAlarm, "a", M{"name": "a"}), res(tSnsTopic, "alarms", M{"name": "alarms"})), res(tSnsTopic, "alarms", M{"name": "alarms"})),
+		fail("missing-kms-key-grant-for-alarm-topic", "key keeps CloudWatch out", "cloudwatch.amazonaws.com", dependsOn(res(tMetricAlarm, "a", M{"name": "a"}), alarmTopic()), dependsOn(alarmTopic(), logsKey("sns.amazonaws.com")), logsKey("sns.amazonaws.com")),
+		fail("missing-kms-key-grant-for-alarm-topic", "AWS managed key", "alias/aws/sns", dependsOn(res(tCompositeAlarm, "c", M{"alarmName": "c"}), res(tSnsTopic, "alarms", M{"name": "alarms", "kmsMasterKeyId": "alias/aws/sns"})),
+			res(tSnsTopic, "alarms", M{"name": "alarms", "kmsMasterKeyId": "alias/aws/sns"})),
+
 		pass("enforce-node-groups-after-network-addons", "ordered", cluster(false, false), addon("vpc-cni"), addon("kube-proxy"), dependsOn(nodeGroup(), addon("vpc-cni"), addon("kube-proxy"))),
 		pass("enforce-node-groups-after-network-addons", "EKS bootstraps the add-ons", cluster(false, true), nodeGroup()),
 		fail("enforce-node-groups-after-network-addons", "not ordered", "vpc-cni", nodeGroup(), cluster(false, false), addon("vpc-cni"), addon("kube-proxy")),
@@ -258,4 +269,8 @@ func bucketSSE(alg string) *Resource {
 func bucketPolicy() *Resource {
 	return dependsOn(res(tS3BucketPolicy, "logs-policy", M{"bucket": UnknownPlaceholder, "policy": doc(M{
 		"Effect": "Allow", "Principal": M{"AWS": "arn:aws:iam::127311923021:root"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/alb/*"})}), logBucket())
+}
+
+func alarmTopic() *Resource {
+	return res(tSnsTopic, "alarms", M{"name": "alarms", "kmsMasterKeyId": keyArn})
 }

@@ -15,6 +15,8 @@ const (
 	tSqsQueuePolicy     = "aws:sqs/queuePolicy:QueuePolicy"
 	tSqsRedriveAllow    = "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"
 	tSnsTopic           = "aws:sns/topic:Topic"
+	tMetricAlarm        = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	tCompositeAlarm     = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 	tSnsTopicPolicy     = "aws:sns/topicPolicy:TopicPolicy"
 	tSnsSubscription    = "aws:sns/topicSubscription:TopicSubscription"
 	tSecret             = "aws:secretsmanager/secret:Secret"
