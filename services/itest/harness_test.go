@@ -477,15 +477,26 @@ func (r response) json(t testing.TB) map[string]any {
 	return m
 }
 
-// errField returns the field an error response names.
+// errField returns the field a problem response names. The deprecated
+// error object must name the same one.
 func (r response) errField(t testing.TB) string {
 	t.Helper()
-	e, _ := r.json(t)["error"].(map[string]any)
-	if e == nil {
-		t.Fatalf("no error object in %s", r.Body)
+	if ct := r.Header.Get("Content-Type"); ct != platform.ProblemContentType {
+		t.Fatalf("error response of type %q, want %s: %s", ct, platform.ProblemContentType, r.Body)
 	}
-	f, _ := e["field"].(string)
+	m := r.json(t)
+	f, _ := m["field"].(string)
+	if e, _ := m["error"].(map[string]any); e == nil || e["field"] != m["field"] {
+		t.Fatalf("the deprecated error object does not repeat the field: %s", r.Body)
+	}
 	return f
+}
+
+// errCode returns the code a problem response gives.
+func (r response) errCode(t testing.TB) string {
+	t.Helper()
+	c, _ := r.json(t)["code"].(string)
+	return c
 }
 
 var httpClient = &http.Client{Timeout: 15 * time.Second}

@@ -32,6 +32,12 @@ import (
 //go:embed migrations/*.sql
 var Migrations embed.FS
 
+// OpenAPI is the service's API contract (OpenAPI 3.1), served at
+// /openapi.json; requests are validated against it.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
 // Limits on one order.
 const (
 	MaxItems    = 50
@@ -148,7 +154,8 @@ func New(d *platform.Deps) (*platform.Service, error) {
 	}
 	return &platform.Service{
 		Migrations: Migrations,
-		Routes: func(mux *http.ServeMux) {
+		OpenAPI:    OpenAPI,
+		Routes: func(mux *platform.Router) {
 			mux.HandleFunc("POST /v1/orders", s.verify.Require(s.place))
 			mux.HandleFunc("GET /v1/orders", s.verify.Require(s.list))
 			mux.HandleFunc("GET /v1/orders/{id}", s.verify.Require(s.get))

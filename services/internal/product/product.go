@@ -28,6 +28,12 @@ import (
 //go:embed migrations/*.sql
 var Migrations embed.FS
 
+// OpenAPI is the service's API contract (OpenAPI 3.1), served at
+// /openapi.json; requests are validated against it.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
 // Product is the API representation.
 type Product struct {
 	ID          uuid.UUID `json:"id"`
@@ -143,7 +149,8 @@ func New(d *platform.Deps) (*platform.Service, error) {
 		cache: newCache(d.Redis, cfg.CacheTTL, cfg.LocalCacheTTL, cfg.LocalCacheEntries, d.Log, d.Registry)}
 	return &platform.Service{
 		Migrations: Migrations,
-		Routes: func(mux *http.ServeMux) {
+		OpenAPI:    OpenAPI,
+		Routes: func(mux *platform.Router) {
 			mux.HandleFunc("GET /v1/products", s.list)
 			mux.HandleFunc("GET /v1/products/{id}", s.get)
 			mux.HandleFunc("GET /v1/products/{id}/stock", s.getStock)

@@ -26,6 +26,12 @@ import (
 //go:embed migrations/*.sql
 var Migrations embed.FS
 
+// OpenAPI is the service's API contract (OpenAPI 3.1), served at
+// /openapi.json; requests are validated against it.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
 // Profile is the API representation.
 type Profile struct {
 	UserID      uuid.UUID `json:"user_id"`
@@ -66,7 +72,8 @@ func New(d *platform.Deps) (*platform.Service, error) {
 	s := &service{d: d, verify: authn.NewVerifier(d.Ctx, d.Config.AuthJWKSURL, d.Config.JWTIssuer, d.Config.JWKSRefreshInterval)}
 	return &platform.Service{
 		Migrations: Migrations,
-		Routes: func(mux *http.ServeMux) {
+		OpenAPI:    OpenAPI,
+		Routes: func(mux *platform.Router) {
 			mux.HandleFunc("GET /v1/users/me", s.verify.Require(s.me))
 			mux.HandleFunc("PUT /v1/users/me", s.verify.Require(s.update))
 		},
