@@ -87,6 +87,8 @@ func TestMain(m *testing.M) {
 	}
 	platform.QueryTracer = tracer
 	code := m.Run()
+	fmt.Fprintf(os.Stderr, "contract: %d responses checked against the services' OpenAPI documents, %d outside them\n",
+		checkedResponses.Load(), contractViolations.Load())
 	if binDir != "" {
 		_ = os.RemoveAll(binDir)
 	}
@@ -358,6 +360,7 @@ func startService(t testing.TB, name string, vars map[string]string) *running {
 	if err != nil {
 		t.Fatalf("start %s: %v\n%s", name, err, logs.String())
 	}
+	watchContract(t, name, app.Addr(), app.API())
 	t.Cleanup(func() {
 		if err := app.Shutdown(context.Background()); err != nil {
 			t.Errorf("shutdown %s: %v", name, err)
@@ -499,7 +502,10 @@ func (r response) errCode(t testing.TB) string {
 	return c
 }
 
-var httpClient = &http.Client{Timeout: 15 * time.Second}
+// httpClient is what the tests call the services with: every response it
+// receives is checked against the service's OpenAPI document
+// (contract_test.go).
+var httpClient = &http.Client{Timeout: 15 * time.Second, Transport: contractTransport{base: http.DefaultTransport}}
 
 func call(t testing.TB, method, u, token string, body any, headers ...string) response {
 	t.Helper()

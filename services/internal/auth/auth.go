@@ -76,7 +76,10 @@ func New(d *platform.Deps) (*platform.Service, error) {
 	return &platform.Service{
 		Migrations: Migrations,
 		OpenAPI:    OpenAPI,
-		Prune:      []platform.PruneTask{{Table: "refresh_tokens", Where: "expires_at < $1", Retention: d.Config.ExpiredRefreshTokenRetention}},
+		// The document says which operations need a token (the role
+		// management, admin); the router checks it before validating.
+		Authenticator: s.verify,
+		Prune:         []platform.PruneTask{{Table: "refresh_tokens", Where: "expires_at < $1", Retention: d.Config.ExpiredRefreshTokenRetention}},
 		Routes: func(mux *platform.Router) {
 			mux.HandleFunc("GET /v1/auth/roles", s.requireAdmin(s.listRoles))
 			mux.HandleFunc("PUT /v1/auth/roles/{role}/members/{user}", s.requireAdmin(s.grantRole))

@@ -50,6 +50,10 @@ type Service struct {
 	// must describe every route Routes registers and nothing else.
 	OpenAPI []byte
 	Routes  func(r *Router)
+	// Authenticator verifies callers of the operations whose document
+	// entry requires the bearer scheme, before their requests are
+	// validated; nil if none does.
+	Authenticator Authenticator
 	// Handlers change the service's database, by event type: they run
 	// where the primary is, each event once (processed_messages).
 	Handlers map[string]Handler
@@ -294,7 +298,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 		}
 	}
 
-	mux := NewRouter(a.api)
+	mux := NewRouter(a.api, svc.Authenticator)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

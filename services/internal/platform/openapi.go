@@ -81,8 +81,8 @@ func LoadAPI(src []byte) (*API, error) {
 		opts: &openapi3filter.Options{
 			// The handlers keep their own defaults; the request is not rewritten.
 			SkipSettingDefaults: true,
-			// Presence of a bearer token is checked before validation
-			// (checkBearer); verifying it and the role is the service's.
+			// The caller is authenticated before validation (validating),
+			// by the service's Authenticator.
 			AuthenticationFunc: func(context.Context, *openapi3filter.AuthenticationInput) error { return nil },
 			// An undocumented status fails response validation.
 			IncludeResponseStatus:   true,
@@ -161,13 +161,30 @@ func (a *API) ValidateResponse(ctx context.Context, r *http.Request, status int,
 type Router struct {
 	mux    *http.ServeMux
 	api    *API
+	auth   Authenticator
 	routes []string
 	errs   []error
 }
 
-// NewRouter makes a Router for api's operations.
-func NewRouter(api *API) *Router {
-	return &Router{mux: http.NewServeMux(), api: api}
+// Authenticator verifies a request's credentials for the operations whose
+// document entry requires the bearer scheme.
+type Authenticator interface {
+	// Authenticate returns the request carrying the caller's verified
+	// identity, or the error to answer (401, or 503 when the keys to
+	// verify with cannot be had).
+	Authenticate(r *http.Request) (*http.Request, error)
+	// HasRole tells whether an authenticated request's caller has role.
+	HasRole(r *http.Request, role string) bool
+}
+
+// RequiredRoleExtension on an operation names the role its caller must
+// have (403 otherwise), checked after authentication and before validation.
+const RequiredRoleExtension = "x-required-role"
+
+// NewRouter makes a Router for api's operations; auth verifies callers
+// where the document requires it (nil when no operation does).
+func NewRouter(api *API, auth Authenticator) *Router {
+	return &Router{mux: http.NewServeMux(), api: api, auth: auth}
 }
 
 // HandleFunc registers h for pattern ("METHOD /path/{param}").
@@ -178,10 +195,13 @@ func (rt *Router) HandleFunc(pattern string, h http.HandlerFunc) { rt.Handle(pat
 func (rt *Router) Handle(pattern string, h http.Handler) {
 	rt.routes = append(rt.routes, pattern)
 	route := rt.api.ops[pattern]
-	if route == nil {
+	switch {
+	case route == nil:
 		rt.errs = append(rt.errs, fmt.Errorf("route %q has no operation in the OpenAPI document (method and path as written there)", pattern))
-	} else {
-		h = rt.api.validating(route, h)
+	case needsBearer(route) && rt.auth == nil:
+		rt.errs = append(rt.errs, fmt.Errorf("operation %q requires a bearer token but the service has no Authenticator", pattern))
+	default:
+		h = rt.api.validating(route, rt.auth, h)
 	}
 	rt.mux.Handle(pattern, h)
 }
@@ -204,11 +224,15 @@ func (rt *Router) Check() error {
 // ServeHTTP dispatches to the registered routes.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) { rt.mux.ServeHTTP(w, r) }
 
-// validating runs next only for requests the operation accepts: a bearer
-// token present where the operation needs one (401), then the parameters
-// and the body (400 naming the field, 413, 415).
-func (a *API) validating(route *routers.Route, next http.Handler) http.Handler {
+// validating runs next only for requests the operation accepts: first the
+// caller where the operation requires the bearer scheme (401, 503) and its
+// role (x-required-role, 403), then the parameters and the body (400
+// naming the field, 413, 415). Authentication comes first, as it did when
+// each handler checked it: a caller without a valid token learns nothing
+// about the request.
+func (a *API) validating(route *routers.Route, auth Authenticator, next http.Handler) http.Handler {
 	bearer := needsBearer(route)
+	role, _ := route.Operation.Extensions[RequiredRoleExtension].(string)
 	var names []string
 	for _, seg := range strings.Split(route.Path, "/") {
 		if strings.HasPrefix(seg, "{") {
@@ -217,10 +241,16 @@ func (a *API) validating(route *routers.Route, next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if bearer {
-			if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); !ok || token == "" {
-				WriteError(w, r, Unauthorized("Authorization", "a Bearer access token is required"))
+			ar, err := auth.Authenticate(r)
+			if err != nil {
+				WriteError(w, r, err)
 				return
 			}
+			if role != "" && !auth.HasRole(ar, role) {
+				WriteError(w, r, Forbidden("the "+role+" role is required"))
+				return
+			}
+			r = ar
 		}
 		if err := a.checkRequest(w, r, route, names); err != nil {
 			WriteError(w, r, err)
