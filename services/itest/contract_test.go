@@ -138,7 +138,7 @@ func (c *contract) checkProblem(h http.Header, body []byte) error {
 	}
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
-		return fmt.Errorf("problem body is not JSON: %v", err)
+		return fmt.Errorf("problem body is not JSON: %w", err)
 	}
 	schema := c.api.Doc.Components.Schemas["Problem"].Value
 	if err := schema.VisitJSON(v, openapi3.EnableJSONSchema2020(), openapi3.VisitAsResponse()); err != nil {

@@ -300,14 +300,11 @@ func needsBearer(route *routers.Route) bool {
 func (a *API) checkRequest(w http.ResponseWriter, r *http.Request, route *routers.Route, names []string) error {
 	if route.Operation.RequestBody != nil && r.Body != nil && r.Body != http.NoBody {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		switch ct := r.Header.Get("Content-Type"); {
-		case ct == "":
+		if ct := r.Header.Get("Content-Type"); ct == "" {
 			// As before the document: a body without a type is read as JSON.
 			r.Header.Set("Content-Type", "application/json")
-		default:
-			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-				return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Field: "Content-Type", Message: "must be application/json"}
-			}
+		} else if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Field: "Content-Type", Message: "must be application/json"}
 		}
 	}
 	params := make(map[string]string, len(names))
