@@ -110,7 +110,13 @@ func TestStackInventoryPerRegion(t *testing.T) {
 				assert.Equal(t, 1, c["aws:eks/cluster:Cluster"], rc.Name)
 				assert.Equal(t, 2, c["aws:eks/nodeGroup:NodeGroup"], rc.Name)
 				assert.Equal(t, len(cluster.Addons), c["aws:eks/addon:Addon"], rc.Name)
-				assert.Equal(t, len(keys.Classes), c["aws:kms/key:Key"], "a key per class of data in %s", rc.Name)
+				regional := 0
+				for _, k := range inRegion(inv.OfType("aws:kms/key:Key"), rc.Name) {
+					if regionOf(inv, k) == rc.Name {
+						regional++
+					}
+				}
+				assert.Equal(t, len(keys.Classes), regional, "a key per class of data in %s", rc.Name)
 				assert.Equal(t, 1, c["aws:ec2/flowLog:FlowLog"], rc.Name)
 				assert.Equal(t, 1, c["pulumi:providers:aws"], rc.Name)
 				assert.Equal(t, 1, c["pulumi:providers:kubernetes"], rc.Name)
@@ -135,7 +141,7 @@ func TestStackInventoryPerRegion(t *testing.T) {
 			}
 			global := counts[""]
 			assert.Equal(t, 1, global["pulumi:providers:random"], "one random provider for the stack")
-			assert.Equal(t, 3*len(config.Services), global["random:index/randomPassword:RandomPassword"], "a master, a login-role and a read-only-role password per service, for the stack")
+			assert.Equal(t, 3*len(config.Services)+1, global["random:index/randomPassword:RandomPassword"], "a master, a login-role and a read-only-role password per service, and the origin secret, for the stack")
 			assert.Equal(t, 1, global["random:index/randomBytes:RandomBytes"], "one signing seed")
 		})
 	}

@@ -3,6 +3,7 @@ package stacks
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/example/ecommerce-platform/components/edge"
 	"github.com/example/ecommerce-platform/components/global"
 	"github.com/example/ecommerce-platform/components/messaging"
 	"github.com/example/ecommerce-platform/components/region"
@@ -21,7 +22,35 @@ func (p *Platform) global(ctx *pulumi.Context) error {
 		// their master region; adopt them rather than generate new ones.
 		AdoptFromRegion: cfg.MasterRegion,
 	}, pulumi.Provider(p.Random))
+	if err != nil {
+		return err
+	}
 	p.Global = g
+	return p.edge(ctx)
+}
+
+// edge builds the traffic path's global half: CloudFront's certificate
+// and the web ACL through the us-east-1 provider, each region's
+// certificate through its own.
+func (p *Platform) edge(ctx *pulumi.Context) error {
+	cfg := p.Config
+	var regions []string
+	for _, r := range cfg.Ordered() {
+		regions = append(regions, r.Name)
+	}
+	e, err := edge.NewGlobal(ctx, "edge", &edge.GlobalArgs{
+		Name:             cfg.StackName(ctx.Project()),
+		AccountID:        cfg.AccountID,
+		Domain:           cfg.Traffic.Domain,
+		HostedZoneID:     cfg.Traffic.HostedZoneID,
+		APIHost:          cfg.APIHost(),
+		Regions:          regions,
+		RegionProviders:  p.Providers,
+		EdgeProvider:     p.Providers[EdgeRegion],
+		WafRateLimit:     cfg.Traffic.WafRateLimit,
+		LogRetentionDays: cfg.LogRetentionDays,
+	}, pulumi.Provider(p.Random))
+	p.Edge = e
 	return err
 }
 
@@ -93,6 +122,15 @@ func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *m
 			Releases:       p.releases(),
 			RegistryPrefix: cfg.StackName(ctx.Project()),
 			KeepReleases:   cfg.Registry.KeepReleases,
+		},
+		Ingress: &region.IngressArgs{
+			CertificateArn: p.Edge.RegionalCertificates[rc.Name],
+			OriginSecret:   p.Edge.OriginSecret,
+			// Outside dev a mistaken delete of a load balancer cuts the
+			// region off until DNS moves; protected, as the databases are.
+			DeletionProtection: cfg.Protected(),
+			// Access logs are kept as long as every other log.
+			AccessLogRetentionDays: cfg.LogRetentionDays,
 		},
 	}
 }

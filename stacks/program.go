@@ -2,9 +2,9 @@
 // phases, from a validated configuration (package stacks/config):
 //
 //   - global: what the whole stack shares, named without a region (the
-//     generated credentials; next the registries, DNS zone, edge
-//     certificate and WAF), with a random provider and a us-east-1
-//     provider whatever the master region is;
+//     generated credentials; the DNS zone, the certificates, the origin
+//     secret and the web ACL of the traffic path), with a random provider
+//     and a us-east-1 provider whatever the master region is;
 //   - regions: one Region component each, master first;
 //   - wiring: what crosses regions (the event subscriptions; next DNS
 //     records and CDN origins).
@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/example/ecommerce-platform/components/edge"
 	"github.com/example/ecommerce-platform/components/global"
 	"github.com/example/ecommerce-platform/components/region"
 	"github.com/example/ecommerce-platform/stacks/config"
@@ -40,7 +41,7 @@ func Program(ctx *pulumi.Context) error {
 
 // EdgeRegion is where CloudFront certificates and CLOUDFRONT-scope web
 // ACLs must live, whatever the master region is.
-const EdgeRegion = "us-east-1"
+const EdgeRegion = edge.Region
 
 // Platform is what Build created.
 type Platform struct {
@@ -51,6 +52,9 @@ type Platform struct {
 	// Random is the stack's one random provider (no region).
 	Random *random.Provider
 	Global *global.Global
+	// Edge is the traffic path's global half: zone, certificates (each
+	// region's and CloudFront's), origin secret, web ACL.
+	Edge *edge.Global
 	// Regions in build order, master first.
 	Regions []*region.Region
 	// Master is the master region (also Regions[0]).

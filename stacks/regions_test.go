@@ -37,7 +37,18 @@ func TestNoResourceEscapesItsRegion(t *testing.T) {
 				} else {
 					// Outside the regions, the wiring: the subscriptions,
 					// made in the topics' (master) region, and the image
-					// replication, from the registry region.
+					// replication, from the registry region; and the edge:
+					// each region's certificate in its region, everything
+					// else in the edge region.
+					switch {
+					case strings.Contains(r.URN, "ecommerce:edge:Global$"):
+						want := stacks.EdgeRegion
+						if region, ok := strings.CutPrefix(r.Name, "cert-"); ok && region != "edge" {
+							want = region
+						}
+						assert.Equal(t, want, r.Region, "%s %s", r.Type, r.Name)
+						continue
+					}
 					switch r.Type {
 					case snsSub:
 						assert.Equal(t, run.cfg.MasterRegion, r.Region, "%s %s", r.Type, r.Name)
@@ -137,7 +148,7 @@ func TestEveryResourceHasAComponentParent(t *testing.T) {
 			topLevel := map[string]bool{
 				"pulumi:providers:aws": true, "pulumi:providers:random": true,
 				"ecommerce:global:Global": true, "ecommerce:region:Region": true, "ecommerce:messaging:Subscriptions": true,
-				"ecommerce:registry:Replication": true,
+				"ecommerce:registry:Replication": true, "ecommerce:edge:Global": true,
 			}
 			for _, r := range inv.Resources {
 				if topLevel[r.Type] {

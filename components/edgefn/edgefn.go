@@ -39,6 +39,9 @@ const StickyCookie = "ecommerce-rw"
 const (
 	MinStickySeconds = 1
 	MaxStickySeconds = 60
+	// DefaultStickySeconds covers a cross-region replica's typical lag
+	// (under a second) several times over.
+	DefaultStickySeconds = 5
 )
 
 var hostname = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)

@@ -1,9 +1,10 @@
 // Package config reads and validates the platform configuration of a stack.
 // It is the only package that reads Pulumi config. Each section of the
 // configuration lives in its own file (stack.go, regions.go, cluster.go,
-// database.go, cache.go, messaging.go) with its keys, defaults, decoding
-// and validation; the components' own types are decoded into directly
-// where the config and the component mean the same thing.
+// database.go, cache.go, messaging.go, services.go, traffic.go) with its
+// keys, defaults, decoding and validation; the components' own types are
+// decoded into directly where the config and the component mean the same
+// thing.
 package config
 
 import (
@@ -67,6 +68,10 @@ type Config struct {
 	Releases map[string]workload.Release
 	// Registry configures the image repositories.
 	Registry Registry
+
+	// Traffic is how requests reach the regions: the domain and zone, the
+	// API host, the deployment model and the edge's settings.
+	Traffic Traffic
 }
 
 // key declares one config key: its name, its type as Pulumi.yaml declares
@@ -86,7 +91,7 @@ type section struct {
 }
 
 // sections in the order their problems are reported.
-var sections = []section{stackSection, regionsSection, clusterSection, databaseSection, cacheSection, messagingSection, servicesSection}
+var sections = []section{stackSection, regionsSection, clusterSection, databaseSection, cacheSection, messagingSection, servicesSection, trafficSection}
 
 // Keys lists every key the platform reads; anything else in the namespace
 // is a typo and is refused.

@@ -108,7 +108,7 @@ func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
 // Pulumi.yaml declares for the CLI.
 func TestMissingKeysTakeTheirDefaults(t *testing.T) {
 	cfg, err := config.Parse(map[string]string{
-		"accountId": "123456789012", "deployerRoleArn": "arn:aws:iam::123456789012:role/deployer",
+		"accountId": "123456789012", "deployerRoleArn": "arn:aws:iam::123456789012:role/deployer", "domain": "shop.example.com",
 		"services": `{"auth":{"image":"1.0.0"},"user":{"image":"1.0.0"},"product":{"image":"1.0.0"},"order":{"image":"1.0.0"}}`,
 	})
 	require.NoError(t, err)
@@ -122,8 +122,8 @@ func TestMissingKeysTakeTheirDefaults(t *testing.T) {
 	_, err = config.Parse(map[string]string{})
 	var verr *config.ValidationError
 	require.True(t, errors.As(err, &verr))
-	assert.Equal(t, []string{"accountId", "deployerRoleArn", "services"}, verr.Keys(),
-		"only the account, the deployer and what runs have no default: they must never be guessed")
+	assert.Equal(t, []string{"accountId", "deployerRoleArn", "services", "domain"}, verr.Keys(),
+		"only the account, the deployer, what runs and the domain have no default: they must never be guessed")
 }
 
 // TestProjectFileDeclaresEveryKey keeps Pulumi.yaml and the sections in
