@@ -564,6 +564,27 @@ func preflightPolicies() []*Policy {
 			},
 		},
 		{
+			Name:  "enforce-listener-rule-limits",
+			Group: Preflight, Level: Mandatory,
+			Description: "Listener rules are ones ELB accepts: priority 1-50000, at most 5 condition values in all (path patterns, header values, ...), path patterns and header values at most 128 characters, header names at most 40.",
+			Types:       listenerRuleType,
+			Resource:    checkListenerRule,
+		},
+		{
+			Name:  "disallow-duplicate-listener-rule-priorities",
+			Group: Preflight, Level: Mandatory,
+			Description: "The rules of one listener have distinct priorities: ELB rejects a second rule at a priority already taken (PriorityInUse).",
+			Types:       join(listenerTypes, listenerRuleType),
+			Stack:       checkRulePriorities,
+		},
+		{
+			Name:  "enforce-alb-access-log-bucket",
+			Group: Preflight, Level: Mandatory,
+			Description: "A load balancer's access-log bucket is in its region, encrypted with S3-managed keys (ELB cannot deliver to an SSE-KMS bucket), and has a bucket policy the load balancer waits for (ELB checks it can write when logging is enabled, and refuses with Access Denied).",
+			Types:       join(lbTypes, []string{tS3Bucket, tS3BucketV2, tS3SSE, tS3SSEV2, tS3BucketPolicy}),
+			Stack:       checkAccessLogBuckets,
+		},
+		{
 			Name:  "enforce-route53-set-identifier",
 			Group: Preflight, Level: Mandatory,
 			Description: "A Route 53 record has a setIdentifier exactly when it has a routing policy.",
@@ -1078,6 +1099,141 @@ func checkNodeGroupOrder(c *StackCheck) {
 					c.Fail(ng, "the node group does not depend on the %s add-on (%s), and cluster %s sets bootstrapSelfManagedAddons false: nodes can start before the network plugin (NodeCreationFailure); add it to dependsOn", name, a.Name, cl.Name)
 				}
 			}
+		}
+	}
+}
+
+// conditionValueKeys are the listener rule conditions whose values count
+// against the rule's limit of 5.
+var conditionValueKeys = []string{"hostHeader", "httpHeader", "httpRequestMethod", "pathPattern", "sourceIp"}
+
+func checkListenerRule(c *ResourceCheck) {
+	if p, ok := c.Get("priority").Num(); ok && (p < 1 || p > 50000) {
+		c.Fail("priority is %v; ELB accepts 1 to 50000", p)
+	}
+	total := 0
+	for i, cond := range c.Get("conditions").Items() {
+		for _, k := range conditionValueKeys {
+			values := cond.Field(k).Field("values").Items()
+			total += len(values)
+			if k != "pathPattern" && k != "httpHeader" {
+				continue
+			}
+			for j, v := range values {
+				if s, ok := v.Str(); ok && len(s) > 128 {
+					c.Fail("conditions.%d.%s.values.%d is %d characters; ELB accepts 128", i, k, j, len(s))
+				}
+			}
+		}
+		total += len(cond.Field("queryStrings").Items())
+		if n, ok := cond.Path("httpHeader.httpHeaderName").Str(); ok && len(n) > 40 {
+			c.Fail("conditions.%d.httpHeader.httpHeaderName %q is longer than 40 characters", i, n)
+		}
+	}
+	if total > 5 {
+		c.Fail("conditions hold %d values; ELB accepts at most 5 per rule (split the rule)", total)
+	}
+}
+
+// listenerOf returns the listener a rule belongs to: by its ARN when known,
+// else the listener it depends on.
+func listenerOf(rule *Resource, listeners []*Resource) string {
+	if arn, ok := rule.Get("listenerArn").Str(); ok {
+		return arn
+	}
+	for _, l := range listeners {
+		if rule.DependsOn(l.URN) {
+			return l.URN
+		}
+	}
+	return ""
+}
+
+func checkRulePriorities(c *StackCheck) {
+	listeners := c.OfType(listenerTypes...)
+	byKey := map[string][]*Resource{}
+	var keys []string
+	for _, r := range c.OfType(listenerRuleType...) {
+		l := listenerOf(r, listeners)
+		p, ok := r.Get("priority").Num()
+		if l == "" || !ok {
+			continue
+		}
+		key := fmt.Sprintf("%s#%v", l, p)
+		if byKey[key] == nil {
+			keys = append(keys, key)
+		}
+		byKey[key] = append(byKey[key], r)
+	}
+	for _, key := range keys {
+		rules := byKey[key]
+		if len(rules) < 2 {
+			continue
+		}
+		for _, r := range rules {
+			var others []string
+			for _, o := range rules {
+				if o != r {
+					others = append(others, o.Name)
+				}
+			}
+			p, _ := r.Get("priority").Num()
+			c.Fail(r, "priority %v is also taken by rule %s on the same listener; give each rule its own", p, strings.Join(others, ", "))
+		}
+	}
+}
+
+// sameBucket tells whether r (a bucket setting or policy) is about the
+// bucket a load balancer logs to: by name when both are known, else by a
+// bucket resource both depend on.
+func sameBucket(c *StackCheck, lb, r *Resource, name string, known bool) bool {
+	if b, ok := r.Get("bucket").Str(); ok && known {
+		return b == name
+	}
+	for _, bk := range c.OfType(tS3Bucket, tS3BucketV2) {
+		if lb.DependsOn(bk.URN) && (r.URN == bk.URN || r.DependsOn(bk.URN)) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkAccessLogBuckets(c *StackCheck) {
+	for _, lb := range c.OfType(lbTypes...) {
+		if on, _ := lb.Get("accessLogs.enabled").BoolOr(true); !on || lb.Get("accessLogs.bucket").Missing() {
+			continue
+		}
+		name, known := lb.Get("accessLogs.bucket").Str()
+		label := name
+		if !known {
+			label = "(its bucket)"
+		}
+		for _, b := range c.OfType(tS3Bucket, tS3BucketV2) {
+			if sameBucket(c, lb, b, name, known) && b.Region != "" && lb.Region != "" && b.Region != lb.Region {
+				c.Fail(lb, "accessLogs.bucket %s is in %s; ELB delivers only to a bucket of its own region (%s)", label, b.Region, lb.Region)
+			}
+		}
+		for _, sse := range c.OfType(tS3SSE, tS3SSEV2) {
+			if !sameBucket(c, lb, sse, name, known) {
+				continue
+			}
+			for _, rule := range sse.Get("rules").Items() {
+				if alg, ok := rule.Path("applyServerSideEncryptionByDefault.sseAlgorithm").Str(); ok && strings.HasPrefix(alg, "aws:kms") {
+					c.Fail(lb, "accessLogs.bucket %s is encrypted with %s; ELB delivers access logs only to buckets encrypted with S3-managed keys (AES256)", label, alg)
+				}
+			}
+		}
+		var policy *Resource
+		for _, p := range c.OfType(tS3BucketPolicy) {
+			if sameBucket(c, lb, p, name, known) {
+				policy = p
+			}
+		}
+		switch {
+		case policy == nil:
+			c.Fail(lb, "accessLogs.bucket %s has no bucket policy in the stack; ELB needs one admitting its log delivery", label)
+		case !c.WaitsFor(lb, policy):
+			c.Fail(lb, "does not wait for the bucket policy %s of accessLogs.bucket %s; ELB refuses to enable logging (Access Denied) until it exists", policy.Name, label)
 		}
 	}
 }

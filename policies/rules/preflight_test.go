@@ -1,6 +1,10 @@
 package rules
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
 
 func subnet(name, cidr, az string) *Resource {
 	return res(tSubnet, name, M{"cidrBlock": cidr, "availabilityZone": az, "vpcId": UnknownPlaceholder})
@@ -118,6 +122,24 @@ func preflightCases() []tc {
 		pass("enforce-alb-subnet-count", "network LB in one", res(tLb, "nlb", M{"loadBalancerType": "network", "subnets": []any{"subnet-a"}})),
 		fail("enforce-alb-subnet-count", "one subnet", "subnets", res(tLb, "alb", M{"subnets": []any{"subnet-a"}})),
 
+		pass("enforce-listener-rule-limits", "paths and the origin header", rule(10, "/v1/orders", "/v1/orders/*")),
+		fail("enforce-listener-rule-limits", "six values", "6 values", rule(10, "/a", "/b", "/c", "/d", "/e")),
+		fail("enforce-listener-rule-limits", "priority 0", "priority", rule(0, "/a")),
+		fail("enforce-listener-rule-limits", "long pattern", "conditions.0.pathPattern.values.0", rule(10, "/"+strings.Repeat("a", 128))),
+		fail("enforce-listener-rule-limits", "long header name", "httpHeaderName", res(tLbListenerRule, "r", M{"priority": 1, "conditions": []any{M{"httpHeader": M{"httpHeaderName": strings.Repeat("X", 41), "values": []any{"v"}}}}})),
+
+		pass("disallow-duplicate-listener-rule-priorities", "distinct", httpsListener(), dependsOn(rule(10, "/a"), httpsListener()), dependsOn(named(rule(20, "/b"), "r2"), httpsListener())),
+		pass("disallow-duplicate-listener-rule-priorities", "same priority, other listeners", set2(rule(10, "/a"), "listenerArn", "arn:l1"), set2(named(rule(10, "/b"), "r2"), "listenerArn", "arn:l2")),
+		fail("disallow-duplicate-listener-rule-priorities", "same priority by ARN", "priority 10 is also taken by rule r2", set2(rule(10, "/a"), "listenerArn", "arn:l1"), set2(named(rule(10, "/b"), "r2"), "listenerArn", "arn:l1")),
+		fail("disallow-duplicate-listener-rule-priorities", "same priority, listener unknown", "also taken by rule r2", dependsOn(rule(10, "/a"), httpsListener()), dependsOn(named(rule(10, "/b"), "r2"), httpsListener()), httpsListener()),
+
+		pass("enforce-alb-access-log-bucket", "SSE-S3, waits for the policy", dependsOn(loggingLB(), logBucket(), bucketPolicy()), logBucket(), bucketSSE("AES256"), bucketPolicy()),
+		pass("enforce-alb-access-log-bucket", "no access logs", res(tLb, "alb", M{"loadBalancerType": "application"})),
+		fail("enforce-alb-access-log-bucket", "SSE-KMS", "aws:kms", dependsOn(loggingLB(), logBucket(), bucketPolicy()), logBucket(), bucketSSE("aws:kms"), bucketPolicy()),
+		fail("enforce-alb-access-log-bucket", "created before its policy", "does not wait", dependsOn(loggingLB(), logBucket()), logBucket(), bucketSSE("AES256"), bucketPolicy()),
+		fail("enforce-alb-access-log-bucket", "no policy", "no bucket policy", dependsOn(loggingLB(), logBucket()), logBucket()),
+		fail("enforce-alb-access-log-bucket", "bucket of another region", "is in eu-west-1", dependsOn(loggingLB(), logBucket(), bucketPolicy()), in("eu-west-1", logBucket()), bucketPolicy()),
+
 		pass("enforce-weighted-target-group-limits", "two weighted", res(tLbListener, "l", M{"protocol": "HTTPS", "defaultActions": []any{M{"type": "forward", "forward": M{"targetGroups": []any{M{"arn": "a", "weight": 90}, M{"arn": "b", "weight": 10}}}}}})),
 		fail("enforce-weighted-target-group-limits", "weight 1000", "actions.0.forward.targetGroups.0.weight", res(tLbListenerRule, "r", M{"actions": []any{M{"type": "forward", "forward": M{"targetGroups": []any{M{"arn": "a", "weight": 1000}}}}}})),
 		fail("enforce-weighted-target-group-limits", "six groups", "defaultActions.0.forward.targetGroups", res(tLbListener, "l", M{"defaultActions": []any{M{"type": "forward", "forward": M{"targetGroups": []any{M{"arn": "1"}, M{"arn": "2"}, M{"arn": "3"}, M{"arn": "4"}, M{"arn": "5"}, M{"arn": "6"}}}}}})),
@@ -193,4 +215,47 @@ func preflightCases() []tc {
 		pass("disallow-documentation-cidrs", "real CIDR", res(tEksCluster, "eks", set(set(goodEKS(), "vpcConfig.endpointPublicAccess", true), "vpcConfig.publicAccessCidrs", []any{"52.94.76.0/22"}))),
 		fail("disallow-documentation-cidrs", "placeholder", "vpcConfig.publicAccessCidrs.0", res(tEksCluster, "eks", set(set(goodEKS(), "vpcConfig.endpointPublicAccess", true), "vpcConfig.publicAccessCidrs", []any{"198.51.100.0/24"}))),
 	}
+}
+
+// rule is a listener rule forwarding paths, with the origin header.
+func rule(priority int, paths ...string) *Resource {
+	values := []any{}
+	for _, p := range paths {
+		values = append(values, p)
+	}
+	return res(tLbListenerRule, "r", M{"priority": priority, "conditions": []any{
+		M{"pathPattern": M{"values": values}},
+		M{"httpHeader": M{"httpHeaderName": "X-Origin-Secret", "values": []any{secret("s")}}},
+	}, "actions": []any{M{"type": "forward", "forward": M{"targetGroups": []any{M{"arn": "a", "weight": 100}}}}}})
+}
+
+func named(r *Resource, name string) *Resource {
+	r.Name = name
+	r.URN = strings.TrimSuffix(r.URN, "::r") + "::" + name
+	return r
+}
+
+func set2(r *Resource, key string, v string) *Resource {
+	r.Inputs[resource.PropertyKey(key)] = resource.NewStringProperty(v)
+	return r
+}
+
+func httpsListener() *Resource {
+	return res(tLbListener, "https", M{"protocol": "HTTPS", "port": 443, "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"})
+}
+
+func loggingLB() *Resource {
+	return res(tLb, "alb", M{"loadBalancerType": "application", "dropInvalidHeaderFields": true, "subnets": []any{"a", "b"},
+		"accessLogs": M{"bucket": UnknownPlaceholder, "enabled": true, "prefix": "alb"}})
+}
+
+func logBucket() *Resource { return res(tS3BucketV2, "logs", M{"forceDestroy": false}) }
+
+func bucketSSE(alg string) *Resource {
+	return dependsOn(res(tS3SSEV2, "logs-sse", M{"bucket": UnknownPlaceholder, "rules": []any{M{"applyServerSideEncryptionByDefault": M{"sseAlgorithm": alg}}}}), logBucket())
+}
+
+func bucketPolicy() *Resource {
+	return dependsOn(res(tS3BucketPolicy, "logs-policy", M{"bucket": UnknownPlaceholder, "policy": doc(M{
+		"Effect": "Allow", "Principal": M{"AWS": "arn:aws:iam::127311923021:root"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/alb/*"})}), logBucket())
 }

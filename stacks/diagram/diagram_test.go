@@ -133,4 +133,6 @@ func TestDOTIsDeterministic(t *testing.T) {
 func TestTitle(t *testing.T) {
 	assert.Equal(t, "regional keys", diagram.Title("ecommerce:keys:RegionalKeys"))
 	assert.Equal(t, "databases", diagram.Title("ecommerce:database:Databases"))
+	assert.Equal(t, "edge", diagram.Title("ecommerce:edge:Global"))
+	assert.Equal(t, "global", diagram.Title("ecommerce:global:Global"))
 }
