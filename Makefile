@@ -14,7 +14,7 @@ GOLANGCI         := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
 ACTIONLINT_VERSION ?= v1.7.12
 ACTIONLINT         := $(TOOLS_DIR)/actionlint-$(ACTIONLINT_VERSION)/actionlint
 
-.PHONY: plan plan-all cost diagram policy-check test test-infra test-services deps lint bench bench-infra bench-services run-local smoke pulumi kube-apiserver
+.PHONY: plan plan-all cost diagram policy-check test test-infra test-services deps lint lint-openapi bench bench-infra bench-services run-local smoke pulumi kube-apiserver
 
 ## plan: what STACK would create and its policy report, offline under Pulumi's mock engine (OUT=file.json for the inventory); fails on a mandatory violation
 plan:
@@ -65,8 +65,8 @@ deps:
 test-services: deps
 	$(MAKE) -C services test
 
-## lint: gofmt, go vet and golangci-lint (.golangci.yml) over both modules; actionlint over every workflow
-lint: $(GOLANGCI) $(ACTIONLINT)
+## lint: gofmt, go vet and golangci-lint (.golangci.yml) over both modules; actionlint over every workflow; the services' OpenAPI documents
+lint: $(GOLANGCI) $(ACTIONLINT) lint-openapi
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -74,6 +74,11 @@ lint: $(GOLANGCI) $(ACTIONLINT)
 	$(GOLANGCI) run --allow-parallel-runners ./...
 	cd services && $(GOLANGCI) run --allow-parallel-runners --config ../.golangci.yml ./...
 	$(ACTIONLINT) -config-file .github/actionlint.yaml
+
+## lint-openapi: Redocly CLI (pinned in tools/redocly, installed once per machine by scripts/install-redocly.sh) over the four services' OpenAPI documents, with redocly.yaml
+lint-openapi:
+	@cli=$$(TOOLS_DIR=$(TOOLS_DIR) bash scripts/install-redocly.sh) && \
+	  REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true node "$$cli" lint --config redocly.yaml
 
 # actionlint checks the workflows (expressions, contexts, reusable
 # workflows' inputs, runner labels; their scripts with shellcheck when it is

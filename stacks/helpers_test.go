@@ -187,3 +187,16 @@ func setMaster(region string) func(cfg map[string]string) {
 
 // key returns the ARN of a region's key of one class.
 func (r *stackRun) key(region, class string) string { return r.keys[region+"/"+class] }
+
+// eventParts are the resources of a type outside the observability
+// components: the event bus's topics and policies, not the alarm topics.
+func eventParts(inv *plan.Inventory, typ string) []*plan.Resource {
+	var out []*plan.Resource
+	for _, r := range inv.OfType(typ) {
+		if p := inv.Lookup(r.Parent); p != nil && p.Type == "ecommerce:observe:Observability" {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}

@@ -109,7 +109,7 @@ func TestStackInventoryPerRegion(t *testing.T) {
 				assert.Equal(t, nats, c["aws:ec2/natGateway:NatGateway"], rc.Name)
 				assert.Equal(t, 1, c["aws:eks/cluster:Cluster"], rc.Name)
 				assert.Equal(t, 2, c["aws:eks/nodeGroup:NodeGroup"], rc.Name)
-				assert.Equal(t, len(cluster.Addons), c["aws:eks/addon:Addon"], rc.Name)
+				assert.Equal(t, len(cluster.Addons)+1, c["aws:eks/addon:Addon"], "the cluster's add-ons and Container Insights' in %s", rc.Name)
 				regional := 0
 				for _, k := range inRegion(inv.OfType("aws:kms/key:Key"), rc.Name) {
 					if regionOf(inv, k) == rc.Name {
@@ -131,11 +131,11 @@ func TestStackInventoryPerRegion(t *testing.T) {
 				assert.Equal(t, 1, c["random:index/randomPassword:RandomPassword"], "only the cache token is regional (%s)", rc.Name)
 				if rc.Name == cfg.MasterRegion {
 					assert.Equal(t, 2*services, c["aws:secretsmanager/secret:Secret"], "a runtime and a migration secret per service in %s", rc.Name)
-					assert.Equal(t, len(topo.Publishers), c[snsTopic], rc.Name)
+					assert.Equal(t, len(topo.Publishers)+1, c[snsTopic], "the event topics and the alarm topic in %s", rc.Name)
 					assert.Equal(t, len(topo.Routes)+(len(cfg.Regions)-1)*len(topo.ForRegion(false).Routes), c[snsSub], "every region's queues subscribe in the topics' region")
 				} else {
 					assert.Equal(t, services, c["aws:secretsmanager/secret:Secret"], "a runtime secret per service in %s", rc.Name)
-					assert.Zero(t, c[snsTopic], "topics live in the master region only (%s)", rc.Name)
+					assert.Equal(t, 1, c[snsTopic], "event topics live in the master region only; every region has its alarm topic (%s)", rc.Name)
 					assert.Zero(t, c[snsSub], rc.Name)
 				}
 			}

@@ -95,11 +95,11 @@ func TestTopicsAndSubscriptions(t *testing.T) {
 			run := planStack(t, stack)
 			topo, err := run.cfg.Topology()
 			require.NoError(t, err)
-			for _, topic := range run.inv.OfType(snsTopic) {
+			for _, topic := range eventParts(run.inv, snsTopic) {
 				assert.Equal(t, run.cfg.MasterRegion, topic.Region)
 				assert.Equal(t, run.key(run.cfg.MasterRegion, keys.Messaging), topic.String("kmsMasterKeyId"), "%s is encrypted", topic.Name)
 			}
-			policies := run.inv.OfType("aws:sns/topicPolicy:TopicPolicy")
+			policies := eventParts(run.inv, "aws:sns/topicPolicy:TopicPolicy")
 			require.Len(t, policies, len(topo.Publishers))
 			for _, p := range policies {
 				doc := p.String("policy")

@@ -3,6 +3,7 @@ package stacks
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/example/ecommerce-platform/components/backup"
 	"github.com/example/ecommerce-platform/components/edge"
 	"github.com/example/ecommerce-platform/components/global"
 	"github.com/example/ecommerce-platform/components/messaging"
@@ -85,6 +86,7 @@ func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *m
 		Primary:     p.Master,
 		DisplayName: cfg.DisplayName(ctx.Project(), rc.Name),
 		StackName:   cfg.StackName(ctx.Project()),
+		Stack:       ctx.Stack(),
 		AccountID:   cfg.AccountID,
 		Network: region.NetworkArgs{
 			VpcCidr:          rc.VpcCidr,
@@ -132,6 +134,8 @@ func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *m
 			// Access logs are kept as long as every other log.
 			AccessLogRetentionDays: cfg.LogRetentionDays,
 		},
+		Vault:   &region.VaultArgs{Lock: cfg.VaultLock()},
+		Observe: &region.ObserveArgs{Settings: cfg.Alarms},
 	}
 }
 
@@ -150,7 +154,37 @@ func (p *Platform) wiring(ctx *pulumi.Context) error {
 	if err := p.subscriptions(ctx); err != nil {
 		return err
 	}
+	if err := p.backups(ctx); err != nil {
+		return err
+	}
 	return p.replication(ctx)
+}
+
+// backups back the master's primaries up into its vault, copied to the
+// copy region's. Named for the stack, not a region: after a failover the
+// same plan covers the promoted primaries (the plan is replaced in the new
+// master region; every vault and its recovery points stay). A stack of one
+// region has nowhere to copy to: its recovery points stay in its region.
+func (p *Platform) backups(ctx *pulumi.Context) error {
+	var copyVault pulumi.StringInput
+	for _, r := range p.Regions {
+		if r.Name == p.Config.BackupCopyRegion() {
+			copyVault = r.Vault.Arn
+		}
+	}
+	resources := []pulumi.StringInput{}
+	for _, svc := range config.Services {
+		resources = append(resources, p.Master.Data.Databases.Instances[svc].Arn)
+	}
+	_, err := backup.NewPlan(ctx, "backup", &backup.PlanArgs{
+		Name:         p.Config.StackName(ctx.Project()),
+		AccountID:    p.Config.AccountID,
+		Settings:     p.Config.Backup,
+		Vault:        p.Master.Vault,
+		CopyVaultArn: copyVault,
+		Resources:    resources,
+	}, pulumi.Provider(p.Providers[p.Master.Name]))
+	return err
 }
 
 // replication copies every image pushed to the registry region into the

@@ -89,7 +89,7 @@ func TestWiringFollowsTheMaster(t *testing.T) {
 			assert.Equal(t, master, s.Region, s.Name)
 			assert.True(t, strings.HasPrefix(s.String("topic"), "arn:aws:sns:"+master+":"), s.Name)
 		}
-		for _, topic := range run.inv.OfType(snsTopic) {
+		for _, topic := range eventParts(run.inv, snsTopic) {
 			assert.Equal(t, master, topic.Region)
 		}
 	}

@@ -54,6 +54,10 @@ func TestNoResourceEscapesItsRegion(t *testing.T) {
 						assert.Equal(t, run.cfg.MasterRegion, r.Region, "%s %s", r.Type, r.Name)
 					case "aws:ecr/replicationConfiguration:ReplicationConfiguration":
 						assert.Equal(t, run.cfg.RegistryRegion(), r.Region, "%s %s", r.Type, r.Name)
+					case "aws:backup/plan:Plan", "aws:backup/selection:Selection", "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+						// The backup plan, over the master's primaries.
+						assert.Equal(t, "ecommerce:backup:Plan", inv.Lookup(r.Parent).Type, "%s %s", r.Type, r.Name)
+						assert.Equal(t, run.cfg.MasterRegion, r.Region, "%s %s", r.Type, r.Name)
 					default:
 						t.Errorf("%s %s is outside every region", r.Type, r.Name)
 					}
@@ -148,7 +152,7 @@ func TestEveryResourceHasAComponentParent(t *testing.T) {
 			topLevel := map[string]bool{
 				"pulumi:providers:aws": true, "pulumi:providers:random": true,
 				"ecommerce:global:Global": true, "ecommerce:region:Region": true, "ecommerce:messaging:Subscriptions": true,
-				"ecommerce:registry:Replication": true, "ecommerce:edge:Global": true,
+				"ecommerce:registry:Replication": true, "ecommerce:edge:Global": true, "ecommerce:backup:Plan": true,
 			}
 			for _, r := range inv.Resources {
 				if topLevel[r.Type] {

@@ -61,6 +61,11 @@ type Cache struct {
 	AuthToken pulumi.StringOutput
 	// Group is the replication group, for what must wait until it answers.
 	Group pulumi.Resource
+	// GroupID is the replication group id; its nodes are "<id>-001",
+	// "<id>-002", ... (the alarms' CacheClusterId dimension).
+	GroupID pulumi.StringOutput
+	// Nodes is the number of nodes: the primary and its replicas.
+	Nodes int
 }
 
 func (a *Args) check() error {
@@ -195,6 +200,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	c.Address = group.PrimaryEndpointAddress
 	c.Group = group
+	c.GroupID = group.ID().ToStringOutput()
+	c.Nodes = 1 + s.Replicas
 	c.ReaderAddress = group.ReaderEndpointAddress
 	c.SecurityGroupID = sg.Group.ID().ToStringOutput()
 	c.AuthToken = authToken

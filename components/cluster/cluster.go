@@ -72,6 +72,10 @@ type Cluster struct {
 
 	// Provider deploys Kubernetes objects into this cluster.
 	Provider *kubernetes.Provider
+	// NodeGroups are the managed node groups: add-ons installed from
+	// outside the cluster component (the observability add-on) wait for
+	// them, as the pod add-ons here do.
+	NodeGroups []pulumi.Resource
 }
 
 func (a *Args) check() error {
@@ -294,6 +298,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	c.OidcIssuerURL = issuer
 	c.Kubeconfig = kubeconfig
 	c.Provider = provider
+	c.NodeGroups = nodeGroups
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"name":                c.Name,
 		"endpoint":            c.Endpoint,

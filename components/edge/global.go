@@ -329,7 +329,8 @@ func (g *Global) webACL(ctx *pulumi.Context, args *GlobalArgs, parent, onEdge pu
 	// regional key would follow its region's life (and not exist when
 	// us-east-1 is not one of the regions): the edge has a logs key of its
 	// own, with the same policy as every region's.
-	policy, err := keys.Policy(keys.Logs, args.AccountID, Region, args.Name)
+	// No alarm publishes with a logs key: no alarm prefix.
+	policy, err := keys.Policy(keys.Logs, args.AccountID, Region, args.Name, "")
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,10 @@
 //
 //   - data: databases (storage, Performance Insights, backup copies), the
 //     cache, the runtime secrets;
-//   - messaging: queues and topics; SNS may use it, only for this stack's
-//     topics;
+//   - messaging: queues and topics (the event topics and the alarm
+//     topic); SNS may use it, only for this stack's topics, and CloudWatch,
+//     only for this stack's alarms in this region, which publish to the
+//     encrypted alarm topic;
 //   - logs: every CloudWatch log group; CloudWatch Logs may use it, only for
 //     this account's groups in this region;
 //   - cluster: Kubernetes secrets, node volumes and container images; EBS
@@ -50,6 +52,10 @@ type Args struct {
 	// "ecommerce-prod"): SNS may use the messaging key only on their
 	// behalf, to deliver to this region's encrypted queues.
 	TopicPrefix string
+	// AlarmPrefix is the name prefix of this region's CloudWatch alarms
+	// (e.g. "prod-us-east-1-"): CloudWatch may use the messaging key only
+	// on their behalf, to publish to the encrypted alarm topic.
+	AlarmPrefix string
 }
 
 // Key is one customer-managed key.
@@ -80,6 +86,7 @@ func (a *Args) check() error {
 	p.Require("Region", a.Region != "")
 	p.Require("Alias", a.Alias != "")
 	p.Require("TopicPrefix", a.TopicPrefix != "")
+	p.Require("AlarmPrefix", a.AlarmPrefix != "")
 	return p.Err()
 }
 
@@ -88,7 +95,10 @@ func (a *Args) check() error {
 // principal): services are admitted by service principal or through
 // kms:ViaService and kms:CallerAccount, never by a service-linked role that
 // appears only after the account first uses the service.
-func Policy(class, accountID, region, topicPrefix string) (string, error) {
+//
+// alarmPrefix is the name prefix of the region's alarms, which publish to
+// an alarm topic encrypted with the messaging key.
+func Policy(class, accountID, region, topicPrefix, alarmPrefix string) (string, error) {
 	statements := []iamdoc.Statement{{
 		Sid:       "AccountAdministers",
 		Effect:    iamdoc.Allow,
@@ -110,6 +120,18 @@ func Policy(class, accountID, region, topicPrefix string) (string, error) {
 			Condition: map[string]any{
 				"StringEquals": map[string]any{"aws:SourceAccount": accountID},
 				"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:aws:sns:*:%s:%s-*", accountID, topicPrefix)},
+			},
+		}, iamdoc.Statement{
+			// An alarm publishing to a KMS-encrypted topic needs the key;
+			// without this statement the notification is dropped silently.
+			Sid:       "CloudWatchAlarmsPublishToEncryptedTopic",
+			Effect:    iamdoc.Allow,
+			Principal: iamdoc.Principal{Service: "cloudwatch.amazonaws.com"},
+			Action:    []string{"kms:GenerateDataKey*", "kms:Decrypt"},
+			Resource:  "*",
+			Condition: map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": accountID},
+				"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s*", region, accountID, alarmPrefix)},
 			},
 		})
 	case Logs:
@@ -172,7 +194,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	policies := map[string]string{}
 	for _, class := range Classes {
-		doc, err := Policy(class, args.AccountID, args.Region, args.TopicPrefix)
+		doc, err := Policy(class, args.AccountID, args.Region, args.TopicPrefix, args.AlarmPrefix)
 		if err != nil {
 			return nil, err
 		}

@@ -21,7 +21,7 @@ type statement struct {
 
 func policy(t *testing.T, class string) map[string]statement {
 	t.Helper()
-	doc, err := keys.Policy(class, "123456789012", "eu-west-1", "ecommerce-prod")
+	doc, err := keys.Policy(class, "123456789012", "eu-west-1", "ecommerce-prod", "prod-eu-west-1-")
 	require.NoError(t, err)
 	var p struct{ Statement []statement }
 	require.NoError(t, json.Unmarshal([]byte(doc), &p))
@@ -45,7 +45,7 @@ func TestEveryKeyIsAdministeredByTheAccount(t *testing.T) {
 // Auto Scaling group, so no policy may name it (or any service-linked role).
 func TestNoKeyPolicyNamesARoleThatMayNotExist(t *testing.T) {
 	for _, class := range keys.Classes {
-		doc, err := keys.Policy(class, "123456789012", "eu-west-1", "ecommerce-prod")
+		doc, err := keys.Policy(class, "123456789012", "eu-west-1", "ecommerce-prod", "prod-eu-west-1-")
 		require.NoError(t, err)
 		assert.NotContains(t, doc, "aws-service-role", class)
 		assert.NotContains(t, doc, ":role/", "%s names no role at all", class)
@@ -56,7 +56,11 @@ func TestEachClassAdmitsOnlyItsServices(t *testing.T) {
 	assert.Len(t, policy(t, keys.Data), 1, "data: services use it with the caller's identity, through grants")
 
 	msg := policy(t, keys.Messaging)
-	require.Len(t, msg, 2)
+	require.Len(t, msg, 3)
+	alarms := msg["CloudWatchAlarmsPublishToEncryptedTopic"]
+	assert.Equal(t, map[string]any{"Service": "cloudwatch.amazonaws.com"}, alarms.Principal)
+	assert.Equal(t, "123456789012", alarms.Condition["StringEquals"]["aws:SourceAccount"])
+	assert.Equal(t, "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:prod-eu-west-1-*", alarms.Condition["ArnLike"]["aws:SourceArn"], "only the region's alarms of the stack")
 	sns := msg["SNSDeliversToEncryptedQueues"]
 	assert.Equal(t, map[string]any{"Service": "sns.amazonaws.com"}, sns.Principal)
 	assert.Equal(t, "123456789012", sns.Condition["StringEquals"]["aws:SourceAccount"])
@@ -79,13 +83,13 @@ func TestEachClassAdmitsOnlyItsServices(t *testing.T) {
 	}
 	assert.Equal(t, "true", cl["EBSGrantsForAttachedVolumes"].Condition["Bool"]["kms:GrantIsForAWSResource"])
 
-	_, err := keys.Policy("misc", "123456789012", "eu-west-1", "x")
+	_, err := keys.Policy("misc", "123456789012", "eu-west-1", "x", "x-")
 	assert.ErrorContains(t, err, `unknown class "misc"`)
 }
 
 func TestKeysRotateAndHaveAliases(t *testing.T) {
 	inv, err := plan.RunComponent("eu-west-1", func(ctx *pulumi.Context, opts ...pulumi.ResourceOption) error {
-		_, err := keys.New(ctx, "eu-west-1", &keys.Args{AccountID: plan.TestAccount, Region: "eu-west-1", Alias: "ecommerce-test-eu-west-1", TopicPrefix: "ecommerce-test"}, opts...)
+		_, err := keys.New(ctx, "eu-west-1", &keys.Args{AccountID: plan.TestAccount, Region: "eu-west-1", Alias: "ecommerce-test-eu-west-1", TopicPrefix: "ecommerce-test", AlarmPrefix: "test-eu-west-1-"}, opts...)
 		return err
 	})
 	require.NoError(t, err)

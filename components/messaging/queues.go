@@ -77,9 +77,11 @@ type QueuesArgs struct {
 
 // Queue is one consumer's queue and its dead-letter queue.
 type Queue struct {
-	Arn    pulumi.StringOutput
-	URL    pulumi.StringOutput
-	DlqArn pulumi.StringOutput
+	// Name and DlqName are the queues' names (the alarms' QueueName).
+	Name, DlqName string
+	Arn           pulumi.StringOutput
+	URL           pulumi.StringOutput
+	DlqArn        pulumi.StringOutput
 }
 
 // Queues are a region's consumer queues.
@@ -209,7 +211,7 @@ func NewQueues(ctx *pulumi.Context, name string, args *QueuesArgs, opts ...pulum
 		}, parent); err != nil {
 			return nil, err
 		}
-		q.ByConsumer[consumer] = &Queue{Arn: queue.Arn, URL: queue.Url, DlqArn: dlq.Arn}
+		q.ByConsumer[consumer] = &Queue{Name: physical, DlqName: physical + "-dlq", Arn: queue.Arn, URL: queue.Url, DlqArn: dlq.Arn}
 		urls[consumer] = queue.Url
 		arns[consumer] = queue.Arn
 	}

@@ -8,11 +8,13 @@ package region
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/example/ecommerce-platform/components/backup"
 	"github.com/example/ecommerce-platform/components/check"
 	"github.com/example/ecommerce-platform/components/cluster"
 	"github.com/example/ecommerce-platform/components/ingress"
 	"github.com/example/ecommerce-platform/components/keys"
 	"github.com/example/ecommerce-platform/components/network"
+	"github.com/example/ecommerce-platform/components/observe"
 	"github.com/example/ecommerce-platform/components/registry"
 	"github.com/example/ecommerce-platform/components/workload"
 )
@@ -31,6 +33,10 @@ type Args struct {
 	// StackName prefixes what is named for the stack rather than the
 	// region, e.g. "ecommerce-prod": the topics.
 	StackName string
+	// Stack is the Pulumi stack name (e.g. "prod"): every alarm of the
+	// region is named "<Stack>-<Region>-<subject>-<what>", the prefix the
+	// canary workflow reads a service's alarms by.
+	Stack     string
 	AccountID string
 	Network   NetworkArgs
 	Cluster   ClusterArgs
@@ -43,6 +49,13 @@ type Args struct {
 	// Ingress adds the region's load balancer in front of the services;
 	// it needs Workloads. nil builds none.
 	Ingress *IngressArgs
+	// Vault adds the region's AWS Backup vault (the wiring phase's plan
+	// backs the master's primaries up into the master's vault and copies
+	// into another region's); nil creates none.
+	Vault *VaultArgs
+	// Observe adds the alarm topic, Container Insights and the alarms; it
+	// needs Data (and reads the services' pods from Workloads when set).
+	Observe *ObserveArgs
 }
 
 // IngressArgs are the region's share of the traffic path, from the global
@@ -57,6 +70,11 @@ type IngressArgs struct {
 	DeletionProtection bool
 	// AccessLogRetentionDays expires the load balancer's access logs.
 	AccessLogRetentionDays int
+}
+
+// VaultArgs lock the region's vault when Lock is set (prod).
+type VaultArgs struct {
+	Lock *backup.Lock
 }
 
 // WorkloadsArgs are what the region runs.
@@ -110,6 +128,10 @@ type Region struct {
 	Workloads map[string]*workload.Workload
 	// Ingress is the region's load balancer; nil when Args.Ingress was.
 	Ingress *ingress.Ingress
+	// Vault is the region's backup vault; nil when Args.Vault was.
+	Vault *backup.Vault
+	// Observe is the region's alarms; nil when Args.Observe was.
+	Observe *observe.Observability
 }
 
 func (a *Args) check() error {
@@ -121,6 +143,7 @@ func (a *Args) check() error {
 	p.Require("Region", a.Region != "")
 	p.Require("DisplayName", a.DisplayName != "")
 	p.Require("StackName", a.StackName != "")
+	p.Require("Stack", a.Stack != "")
 	p.Require("AccountID", a.AccountID != "")
 	if a.Primary != nil && !a.Primary.Master {
 		p.Add("Primary", "region %s is not the master region", a.Primary.Name)
@@ -144,6 +167,9 @@ func (a *Args) check() error {
 	if a.Ingress != nil && a.Workloads == nil {
 		p.Add("Ingress", "needs Workloads: the load balancer routes to the services' pods")
 	}
+	if a.Observe != nil && a.Data == nil {
+		p.Add("Observe", "needs Data: the alarms watch the databases, cache and queues")
+	}
 	return p.Err()
 }
 
@@ -166,6 +192,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Region:      args.Region,
 		Alias:       args.DisplayName,
 		TopicPrefix: args.StackName,
+		AlarmPrefix: observe.Names{Stack: args.Stack, Region: args.Region}.Prefix(),
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -234,8 +261,33 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		outputs["loadBalancerDnsName"] = r.Ingress.DNSName
 	}
 
-	// Seam: observability plugs in here, reading r.Data.Services (one
-	// value per service), r.Workloads, r.Ingress and the cluster.
+	if args.Vault != nil {
+		// Named after the region like every regional resource; it stays
+		// when the master moves, with its recovery points.
+		v, err := backup.NewVault(ctx, name+"-vault", &backup.VaultArgs{
+			Name:      args.DisplayName,
+			KmsKeyArn: key.Data.Arn,
+			Lock:      args.Vault.Lock,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		r.Vault = v
+		outputs["backupVaultArn"] = v.Arn
+	}
+
+	if args.Observe != nil {
+		obs, err := newObserve(ctx, name, args, r, parent)
+		if err != nil {
+			return nil, err
+		}
+		r.Observe = obs
+		outputs["alarmTopicArn"] = obs.TopicArn
+		outputs["regionUnhealthyAlarm"] = pulumi.String(obs.RegionUnhealthyName)
+	}
+
+	// Seam: the load balancer's alarms (observe.Args.LoadBalancer) are
+	// not wired yet.
 
 	return r, ctx.RegisterResourceOutputs(r, outputs)
 }

@@ -564,6 +564,27 @@ func preflightPolicies() []*Policy {
 			},
 		},
 		{
+			Name:  "enforce-listener-rule-limits",
+			Group: Preflight, Level: Mandatory,
+			Description: "Listener rules are ones ELB accepts: priority 1-50000, at most 5 condition values in all (path patterns, header values, ...), path patterns and header values at most 128 characters, header names at most 40.",
+			Types:       listenerRuleType,
+			Resource:    checkListenerRule,
+		},
+		{
+			Name:  "disallow-duplicate-listener-rule-priorities",
+			Group: Preflight, Level: Mandatory,
+			Description: "The rules of one listener have distinct priorities: ELB rejects a second rule at a priority already taken (PriorityInUse).",
+			Types:       join(listenerTypes, listenerRuleType),
+			Stack:       checkRulePriorities,
+		},
+		{
+			Name:  "enforce-alb-access-log-bucket",
+			Group: Preflight, Level: Mandatory,
+			Description: "A load balancer's access-log bucket is in its region, encrypted with S3-managed keys (ELB cannot deliver to an SSE-KMS bucket), and has a bucket policy the load balancer waits for (ELB checks it can write when logging is enabled, and refuses with Access Denied).",
+			Types:       join(lbTypes, []string{tS3Bucket, tS3BucketV2, tS3SSE, tS3SSEV2, tS3BucketPolicy}),
+			Stack:       checkAccessLogBuckets,
+		},
+		{
 			Name:  "enforce-route53-set-identifier",
 			Group: Preflight, Level: Mandatory,
 			Description: "A Route 53 record has a setIdentifier exactly when it has a routing policy.",
@@ -689,6 +710,20 @@ func preflightPolicies() []*Policy {
 			Description: "Vended logs delivered to CloudWatch Logs (ElastiCache, WAF) have a log resource policy in their region admitting delivery.logs.amazonaws.com to the log group, and the cache waits for it; AWS creates one implicitly only when the deployer may call logs:PutResourcePolicy.",
 			Types:       []string{tCacheGroup, tWafLogging, tLogResourcePolicy},
 			Stack:       checkLogDelivery,
+		},
+		{
+			Name:  "enforce-cloudwatch-alarm-limits",
+			Group: Preflight, Level: Mandatory,
+			Description: "CloudWatch alarms are within what CloudWatch accepts: names of 1-255 characters, at most 30 dimensions, at most 5 actions per state, a composite rule of at most 10240 characters.",
+			Types:       []string{tMetricAlarm, tCompositeAlarm},
+			Resource:    checkAlarmLimits,
+		},
+		{
+			Name:  "missing-kms-key-grant-for-alarm-topic",
+			Group: Preflight, Level: Mandatory,
+			Description: "An alarm that notifies a KMS-encrypted SNS topic can use the topic's key: the key policy admits cloudwatch.amazonaws.com to kms:GenerateDataKey* and kms:Decrypt; otherwise every notification is dropped silently.",
+			Types:       []string{tMetricAlarm, tCompositeAlarm, tSnsTopic, tKmsKey},
+			Stack:       checkAlarmTopicKeys,
 		},
 		{
 			Name:  "missing-kms-key-grant-for-service",
@@ -1076,6 +1111,195 @@ func checkNodeGroupOrder(c *StackCheck) {
 					c.Fail(ng, "cluster %s sets bootstrapSelfManagedAddons false and the stack creates no %s add-on; nodes would never become Ready", cl.Name, name)
 				case ng.DependenciesKnown && !c.WaitsFor(ng, a):
 					c.Fail(ng, "the node group does not depend on the %s add-on (%s), and cluster %s sets bootstrapSelfManagedAddons false: nodes can start before the network plugin (NodeCreationFailure); add it to dependsOn", name, a.Name, cl.Name)
+				}
+			}
+		}
+	}
+}
+
+// conditionValueKeys are the listener rule conditions whose values count
+// against the rule's limit of 5.
+var conditionValueKeys = []string{"hostHeader", "httpHeader", "httpRequestMethod", "pathPattern", "sourceIp"}
+
+func checkListenerRule(c *ResourceCheck) {
+	if p, ok := c.Get("priority").Num(); ok && (p < 1 || p > 50000) {
+		c.Fail("priority is %v; ELB accepts 1 to 50000", p)
+	}
+	total := 0
+	for i, cond := range c.Get("conditions").Items() {
+		for _, k := range conditionValueKeys {
+			values := cond.Field(k).Field("values").Items()
+			total += len(values)
+			if k != "pathPattern" && k != "httpHeader" {
+				continue
+			}
+			for j, v := range values {
+				if s, ok := v.Str(); ok && len(s) > 128 {
+					c.Fail("conditions.%d.%s.values.%d is %d characters; ELB accepts 128", i, k, j, len(s))
+				}
+			}
+		}
+		total += len(cond.Field("queryStrings").Items())
+		if n, ok := cond.Path("httpHeader.httpHeaderName").Str(); ok && len(n) > 40 {
+			c.Fail("conditions.%d.httpHeader.httpHeaderName %q is longer than 40 characters", i, n)
+		}
+	}
+	if total > 5 {
+		c.Fail("conditions hold %d values; ELB accepts at most 5 per rule (split the rule)", total)
+	}
+}
+
+// listenerOf returns the listener a rule belongs to: by its ARN when known,
+// else the listener it depends on.
+func listenerOf(rule *Resource, listeners []*Resource) string {
+	if arn, ok := rule.Get("listenerArn").Str(); ok {
+		return arn
+	}
+	for _, l := range listeners {
+		if rule.DependsOn(l.URN) {
+			return l.URN
+		}
+	}
+	return ""
+}
+
+func checkRulePriorities(c *StackCheck) {
+	listeners := c.OfType(listenerTypes...)
+	byKey := map[string][]*Resource{}
+	var keys []string
+	for _, r := range c.OfType(listenerRuleType...) {
+		l := listenerOf(r, listeners)
+		p, ok := r.Get("priority").Num()
+		if l == "" || !ok {
+			continue
+		}
+		key := fmt.Sprintf("%s#%v", l, p)
+		if byKey[key] == nil {
+			keys = append(keys, key)
+		}
+		byKey[key] = append(byKey[key], r)
+	}
+	for _, key := range keys {
+		rules := byKey[key]
+		if len(rules) < 2 {
+			continue
+		}
+		for _, r := range rules {
+			var others []string
+			for _, o := range rules {
+				if o != r {
+					others = append(others, o.Name)
+				}
+			}
+			p, _ := r.Get("priority").Num()
+			c.Fail(r, "priority %v is also taken by rule %s on the same listener; give each rule its own", p, strings.Join(others, ", "))
+		}
+	}
+}
+
+// sameBucket tells whether r (a bucket setting or policy) is about the
+// bucket a load balancer logs to: by name when both are known, else by a
+// bucket resource both depend on.
+func sameBucket(c *StackCheck, lb, r *Resource, name string, known bool) bool {
+	if b, ok := r.Get("bucket").Str(); ok && known {
+		return b == name
+	}
+	for _, bk := range c.OfType(tS3Bucket, tS3BucketV2) {
+		if lb.DependsOn(bk.URN) && (r.URN == bk.URN || r.DependsOn(bk.URN)) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkAccessLogBuckets(c *StackCheck) {
+	for _, lb := range c.OfType(lbTypes...) {
+		if on, _ := lb.Get("accessLogs.enabled").BoolOr(true); !on || lb.Get("accessLogs.bucket").Missing() {
+			continue
+		}
+		name, known := lb.Get("accessLogs.bucket").Str()
+		label := name
+		if !known {
+			label = "(its bucket)"
+		}
+		for _, b := range c.OfType(tS3Bucket, tS3BucketV2) {
+			if sameBucket(c, lb, b, name, known) && b.Region != "" && lb.Region != "" && b.Region != lb.Region {
+				c.Fail(lb, "accessLogs.bucket %s is in %s; ELB delivers only to a bucket of its own region (%s)", label, b.Region, lb.Region)
+			}
+		}
+		for _, sse := range c.OfType(tS3SSE, tS3SSEV2) {
+			if !sameBucket(c, lb, sse, name, known) {
+				continue
+			}
+			for _, rule := range sse.Get("rules").Items() {
+				if alg, ok := rule.Path("applyServerSideEncryptionByDefault.sseAlgorithm").Str(); ok && strings.HasPrefix(alg, "aws:kms") {
+					c.Fail(lb, "accessLogs.bucket %s is encrypted with %s; ELB delivers access logs only to buckets encrypted with S3-managed keys (AES256)", label, alg)
+				}
+			}
+		}
+		var policy *Resource
+		for _, p := range c.OfType(tS3BucketPolicy) {
+			if sameBucket(c, lb, p, name, known) {
+				policy = p
+			}
+		}
+		switch {
+		case policy == nil:
+			c.Fail(lb, "accessLogs.bucket %s has no bucket policy in the stack; ELB needs one admitting its log delivery", label)
+		case !c.WaitsFor(lb, policy):
+			c.Fail(lb, "does not wait for the bucket policy %s of accessLogs.bucket %s; ELB refuses to enable logging (Access Denied) until it exists", policy.Name, label)
+		}
+	}
+}
+
+func checkAlarmLimits(c *ResourceCheck) {
+	name := "name"
+	if c.Type == tCompositeAlarm {
+		name = "alarmName"
+	}
+	if n, ok := c.Get(name).Str(); ok && (len(n) == 0 || len(n) > 255) {
+		c.Fail("%s %q is %d characters; CloudWatch accepts 1 to 255", name, n, len(n))
+	}
+	if d := c.Get("dimensions"); d.IsObject() && len(d.Keys()) > 30 {
+		c.Fail("dimensions has %d entries; CloudWatch accepts at most 30", len(d.Keys()))
+	}
+	for _, k := range []string{"alarmActions", "okActions", "insufficientDataActions"} {
+		if a := c.Get(k); a.IsArray() && len(a.Items()) > 5 {
+			c.Fail("%s has %d actions; CloudWatch accepts at most 5", k, len(a.Items()))
+		}
+	}
+	if r, ok := c.Get("alarmRule").Str(); ok && len(r) > 10240 {
+		c.Fail("alarmRule is %d characters; CloudWatch accepts at most 10240 (split the composite)", len(r))
+	}
+}
+
+// checkAlarmTopicKeys follows each alarm to the topics it notifies (its
+// dependencies) and each encrypted topic to its key.
+func checkAlarmTopicKeys(c *StackCheck) {
+	for _, kind := range []string{tMetricAlarm, tCompositeAlarm} {
+		for _, a := range c.OfType(kind) {
+			for _, topic := range c.OfType(tSnsTopic) {
+				if !a.DependsOn(topic.URN) || topic.Get("kmsMasterKeyId").Missing() {
+					continue
+				}
+				if id, ok := topic.Get("kmsMasterKeyId").Str(); ok && strings.HasPrefix(id, "alias/aws/") {
+					c.Fail(a, "alarmActions name topic %s, encrypted with the AWS managed key %s, whose policy cannot admit CloudWatch; use a customer-managed key", topic.Name, id)
+					continue
+				}
+				k := keyOf(c, topic)
+				if k == nil {
+					continue
+				}
+				if k.Get("policy").Missing() {
+					c.Fail(a, "alarmActions name topic %s, encrypted with key %s, whose default policy does not admit cloudwatch.amazonaws.com; notifications would be dropped", topic.Name, k.Name)
+					continue
+				}
+				stmts, ok := policyDoc(k.Get("policy"))
+				if !ok {
+					continue
+				}
+				if !admits(stmts, "cloudwatch.amazonaws.com", "kms:GenerateDataKey", "") || !admits(stmts, "cloudwatch.amazonaws.com", "kms:Decrypt", "") {
+					c.Fail(a, "alarmActions name topic %s, encrypted with key %s, whose policy does not allow cloudwatch.amazonaws.com kms:GenerateDataKey* and kms:Decrypt; notifications would be dropped", topic.Name, k.Name)
 				}
 			}
 		}

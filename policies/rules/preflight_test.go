@@ -1,6 +1,10 @@
 package rules
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
 
 func subnet(name, cidr, az string) *Resource {
 	return res(tSubnet, name, M{"cidrBlock": cidr, "availabilityZone": az, "vpcId": UnknownPlaceholder})
@@ -118,6 +122,24 @@ func preflightCases() []tc {
 		pass("enforce-alb-subnet-count", "network LB in one", res(tLb, "nlb", M{"loadBalancerType": "network", "subnets": []any{"subnet-a"}})),
 		fail("enforce-alb-subnet-count", "one subnet", "subnets", res(tLb, "alb", M{"subnets": []any{"subnet-a"}})),
 
+		pass("enforce-listener-rule-limits", "paths and the origin header", rule(10, "/v1/orders", "/v1/orders/*")),
+		fail("enforce-listener-rule-limits", "six values", "6 values", rule(10, "/a", "/b", "/c", "/d", "/e")),
+		fail("enforce-listener-rule-limits", "priority 0", "priority", rule(0, "/a")),
+		fail("enforce-listener-rule-limits", "long pattern", "conditions.0.pathPattern.values.0", rule(10, "/"+strings.Repeat("a", 128))),
+		fail("enforce-listener-rule-limits", "long header name", "httpHeaderName", res(tLbListenerRule, "r", M{"priority": 1, "conditions": []any{M{"httpHeader": M{"httpHeaderName": strings.Repeat("X", 41), "values": []any{"v"}}}}})),
+
+		pass("disallow-duplicate-listener-rule-priorities", "distinct", httpsListener(), dependsOn(rule(10, "/a"), httpsListener()), dependsOn(named(rule(20, "/b"), "r2"), httpsListener())),
+		pass("disallow-duplicate-listener-rule-priorities", "same priority, other listeners", set2(rule(10, "/a"), "listenerArn", "arn:l1"), set2(named(rule(10, "/b"), "r2"), "listenerArn", "arn:l2")),
+		fail("disallow-duplicate-listener-rule-priorities", "same priority by ARN", "priority 10 is also taken by rule r2", set2(rule(10, "/a"), "listenerArn", "arn:l1"), set2(named(rule(10, "/b"), "r2"), "listenerArn", "arn:l1")),
+		fail("disallow-duplicate-listener-rule-priorities", "same priority, listener unknown", "also taken by rule r2", dependsOn(rule(10, "/a"), httpsListener()), dependsOn(named(rule(10, "/b"), "r2"), httpsListener()), httpsListener()),
+
+		pass("enforce-alb-access-log-bucket", "SSE-S3, waits for the policy", dependsOn(loggingLB(), logBucket(), bucketPolicy()), logBucket(), bucketSSE("AES256"), bucketPolicy()),
+		pass("enforce-alb-access-log-bucket", "no access logs", res(tLb, "alb", M{"loadBalancerType": "application"})),
+		fail("enforce-alb-access-log-bucket", "SSE-KMS", "aws:kms", dependsOn(loggingLB(), logBucket(), bucketPolicy()), logBucket(), bucketSSE("aws:kms"), bucketPolicy()),
+		fail("enforce-alb-access-log-bucket", "created before its policy", "does not wait", dependsOn(loggingLB(), logBucket()), logBucket(), bucketSSE("AES256"), bucketPolicy()),
+		fail("enforce-alb-access-log-bucket", "no policy", "no bucket policy", dependsOn(loggingLB(), logBucket()), logBucket()),
+		fail("enforce-alb-access-log-bucket", "bucket of another region", "is in eu-west-1", dependsOn(loggingLB(), logBucket(), bucketPolicy()), in("eu-west-1", logBucket()), bucketPolicy()),
+
 		pass("enforce-weighted-target-group-limits", "two weighted", res(tLbListener, "l", M{"protocol": "HTTPS", "defaultActions": []any{M{"type": "forward", "forward": M{"targetGroups": []any{M{"arn": "a", "weight": 90}, M{"arn": "b", "weight": 10}}}}}})),
 		fail("enforce-weighted-target-group-limits", "weight 1000", "actions.0.forward.targetGroups.0.weight", res(tLbListenerRule, "r", M{"actions": []any{M{"type": "forward", "forward": M{"targetGroups": []any{M{"arn": "a", "weight": 1000}}}}}})),
 		fail("enforce-weighted-target-group-limits", "six groups", "defaultActions.0.forward.targetGroups", res(tLbListener, "l", M{"defaultActions": []any{M{"type": "forward", "forward": M{"targetGroups": []any{M{"arn": "1"}, M{"arn": "2"}, M{"arn": "3"}, M{"arn": "4"}, M{"arn": "5"}, M{"arn": "6"}}}}}})),
@@ -177,6 +199,17 @@ func preflightCases() []tc {
 			dependsOn(queue("orders", 345600, ""), logsKey("logs.us-east-1.amazonaws.com")), logsKey("logs.us-east-1.amazonaws.com"),
 			res(tSnsSubscription, "sub", M{"protocol": "sqs", "endpoint": "arn:aws:sqs:us-east-1:111111111111:orders", "topic": "arn:aws:sns:us-east-1:111111111111:events"})),
 
+		pass("enforce-cloudwatch-alarm-limits", "within", res(tMetricAlarm, "a", M{"name": "prod-us-east-1-order-db-cpu", "dimensions": M{"DBInstanceIdentifier": "db"}, "alarmActions": []any{"arn:aws:sns:us-east-1:111111111111:alarms"}})),
+		fail("enforce-cloudwatch-alarm-limits", "name too long", "name", res(tMetricAlarm, "a", M{"name": strings.Repeat("n", 256)})),
+		fail("enforce-cloudwatch-alarm-limits", "six actions", "alarmActions", res(tMetricAlarm, "a", M{"name": "a", "alarmActions": []any{"1", "2", "3", "4", "5", "6"}})),
+		fail("enforce-cloudwatch-alarm-limits", "rule too long", "alarmRule", res(tCompositeAlarm, "c", M{"alarmName": "c", "alarmRule": strings.Repeat(`ALARM("x") OR `, 800) + `ALARM("x")`})),
+
+		pass("missing-kms-key-grant-for-alarm-topic", "key admits CloudWatch", dependsOn(res(tMetricAlarm, "a", M{"name": "a"}), alarmTopic()), dependsOn(alarmTopic(), logsKey("cloudwatch.amazonaws.com")), logsKey("cloudwatch.amazonaws.com")),
+		pass("missing-kms-key-grant-for-alarm-topic", "unencrypted topic is another policy's business", dependsOn(res(tMetricAlarm, "a", M{"name": "a"}), res(tSnsTopic, "alarms", M{"name": "alarms"})), res(tSnsTopic, "alarms", M{"name": "alarms"})),
+		fail("missing-kms-key-grant-for-alarm-topic", "key keeps CloudWatch out", "cloudwatch.amazonaws.com", dependsOn(res(tMetricAlarm, "a", M{"name": "a"}), alarmTopic()), dependsOn(alarmTopic(), logsKey("sns.amazonaws.com")), logsKey("sns.amazonaws.com")),
+		fail("missing-kms-key-grant-for-alarm-topic", "AWS managed key", "alias/aws/sns", dependsOn(res(tCompositeAlarm, "c", M{"alarmName": "c"}), res(tSnsTopic, "alarms", M{"name": "alarms", "kmsMasterKeyId": "alias/aws/sns"})),
+			res(tSnsTopic, "alarms", M{"name": "alarms", "kmsMasterKeyId": "alias/aws/sns"})),
+
 		pass("enforce-node-groups-after-network-addons", "ordered", cluster(false, false), addon("vpc-cni"), addon("kube-proxy"), dependsOn(nodeGroup(), addon("vpc-cni"), addon("kube-proxy"))),
 		pass("enforce-node-groups-after-network-addons", "EKS bootstraps the add-ons", cluster(false, true), nodeGroup()),
 		fail("enforce-node-groups-after-network-addons", "not ordered", "vpc-cni", nodeGroup(), cluster(false, false), addon("vpc-cni"), addon("kube-proxy")),
@@ -193,4 +226,51 @@ func preflightCases() []tc {
 		pass("disallow-documentation-cidrs", "real CIDR", res(tEksCluster, "eks", set(set(goodEKS(), "vpcConfig.endpointPublicAccess", true), "vpcConfig.publicAccessCidrs", []any{"52.94.76.0/22"}))),
 		fail("disallow-documentation-cidrs", "placeholder", "vpcConfig.publicAccessCidrs.0", res(tEksCluster, "eks", set(set(goodEKS(), "vpcConfig.endpointPublicAccess", true), "vpcConfig.publicAccessCidrs", []any{"198.51.100.0/24"}))),
 	}
+}
+
+// rule is a listener rule forwarding paths, with the origin header.
+func rule(priority int, paths ...string) *Resource {
+	values := []any{}
+	for _, p := range paths {
+		values = append(values, p)
+	}
+	return res(tLbListenerRule, "r", M{"priority": priority, "conditions": []any{
+		M{"pathPattern": M{"values": values}},
+		M{"httpHeader": M{"httpHeaderName": "X-Origin-Secret", "values": []any{secret("s")}}},
+	}, "actions": []any{M{"type": "forward", "forward": M{"targetGroups": []any{M{"arn": "a", "weight": 100}}}}}})
+}
+
+func named(r *Resource, name string) *Resource {
+	r.Name = name
+	r.URN = strings.TrimSuffix(r.URN, "::r") + "::" + name
+	return r
+}
+
+func set2(r *Resource, key string, v string) *Resource {
+	r.Inputs[resource.PropertyKey(key)] = resource.NewStringProperty(v)
+	return r
+}
+
+func httpsListener() *Resource {
+	return res(tLbListener, "https", M{"protocol": "HTTPS", "port": 443, "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"})
+}
+
+func loggingLB() *Resource {
+	return res(tLb, "alb", M{"loadBalancerType": "application", "dropInvalidHeaderFields": true, "subnets": []any{"a", "b"},
+		"accessLogs": M{"bucket": UnknownPlaceholder, "enabled": true, "prefix": "alb"}})
+}
+
+func logBucket() *Resource { return res(tS3BucketV2, "logs", M{"forceDestroy": false}) }
+
+func bucketSSE(alg string) *Resource {
+	return dependsOn(res(tS3SSEV2, "logs-sse", M{"bucket": UnknownPlaceholder, "rules": []any{M{"applyServerSideEncryptionByDefault": M{"sseAlgorithm": alg}}}}), logBucket())
+}
+
+func bucketPolicy() *Resource {
+	return dependsOn(res(tS3BucketPolicy, "logs-policy", M{"bucket": UnknownPlaceholder, "policy": doc(M{
+		"Effect": "Allow", "Principal": M{"AWS": "arn:aws:iam::127311923021:root"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/alb/*"})}), logBucket())
+}
+
+func alarmTopic() *Resource {
+	return res(tSnsTopic, "alarms", M{"name": "alarms", "kmsMasterKeyId": keyArn})
 }

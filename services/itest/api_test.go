@@ -319,7 +319,7 @@ func TestOrderIdempotency(t *testing.T) {
 		{"k2", `{"items":[{"product_id":"` + pid + `\u0000","quantity":1}]}`, "items[0].product_id", 400},
 		{"k2", `{"items":[{"quantity":1}]}`, "items[0].product_id", 400},
 		{"k2", `{"items":[{"product_id":"` + pid + `","quantity":1},{"product_id":"` + pid + `","quantity":1}]}`, "items[1].product_id", 400},
-		{"k2", `{"items":[{"product_id":"` + pid + `","quantity":"1"}]}`, "items.quantity", 400},
+		{"k2", `{"items":[{"product_id":"` + pid + `","quantity":"1"}]}`, "items[0].quantity", 400},
 		{"k2", `{"items":[{"product_id":"00000000-0000-4000-8000-000000000000","quantity":1}]}`, "items[0].product_id", 422},
 		{"k2", `{"items":[{"product_id":"` + pid + `","quantity":999}]}`, "items[0].quantity", 409},
 	} {

@@ -78,12 +78,12 @@ func TestFlow(t *testing.T) {
 	// Unknown routes and methods answer in the same JSON shape.
 	r = call(t, "GET", s.Order.URL+"/v1/nothing-here", "", nil)
 	expect(t, r, http.StatusNotFound)
-	if r.json(t)["error"].(map[string]any)["code"] != "not_found" {
+	if r.errCode(t) != "not_found" {
 		t.Fatalf("404 body %s", r.Body)
 	}
 	r = call(t, "DELETE", s.Order.URL+"/v1/orders", token, nil)
 	expect(t, r, http.StatusMethodNotAllowed)
-	if r.json(t)["error"].(map[string]any)["code"] != "method_not_allowed" || r.Header.Get("Allow") == "" {
+	if r.errCode(t) != "method_not_allowed" || r.Header.Get("Allow") == "" {
 		t.Fatalf("405 body %s allow %q", r.Body, r.Header.Get("Allow"))
 	}
 

@@ -87,6 +87,8 @@ func TestMain(m *testing.M) {
 	}
 	platform.QueryTracer = tracer
 	code := m.Run()
+	fmt.Fprintf(os.Stderr, "contract: %d responses checked against the services' OpenAPI documents, %d outside them\n",
+		checkedResponses.Load(), contractViolations.Load())
 	if binDir != "" {
 		_ = os.RemoveAll(binDir)
 	}
@@ -358,6 +360,7 @@ func startService(t testing.TB, name string, vars map[string]string) *running {
 	if err != nil {
 		t.Fatalf("start %s: %v\n%s", name, err, logs.String())
 	}
+	watchContract(t, name, app.Addr(), app.API())
 	t.Cleanup(func() {
 		if err := app.Shutdown(context.Background()); err != nil {
 			t.Errorf("shutdown %s: %v", name, err)
@@ -477,18 +480,32 @@ func (r response) json(t testing.TB) map[string]any {
 	return m
 }
 
-// errField returns the field an error response names.
+// errField returns the field a problem response names. The deprecated
+// error object must name the same one.
 func (r response) errField(t testing.TB) string {
 	t.Helper()
-	e, _ := r.json(t)["error"].(map[string]any)
-	if e == nil {
-		t.Fatalf("no error object in %s", r.Body)
+	if ct := r.Header.Get("Content-Type"); ct != platform.ProblemContentType {
+		t.Fatalf("error response of type %q, want %s: %s", ct, platform.ProblemContentType, r.Body)
 	}
-	f, _ := e["field"].(string)
+	m := r.json(t)
+	f, _ := m["field"].(string)
+	if e, _ := m["error"].(map[string]any); e == nil || e["field"] != m["field"] {
+		t.Fatalf("the deprecated error object does not repeat the field: %s", r.Body)
+	}
 	return f
 }
 
-var httpClient = &http.Client{Timeout: 15 * time.Second}
+// errCode returns the code a problem response gives.
+func (r response) errCode(t testing.TB) string {
+	t.Helper()
+	c, _ := r.json(t)["code"].(string)
+	return c
+}
+
+// httpClient is what the tests call the services with: every response it
+// receives is checked against the service's OpenAPI document
+// (contract_test.go).
+var httpClient = &http.Client{Timeout: 15 * time.Second, Transport: contractTransport{base: http.DefaultTransport}}
 
 func call(t testing.TB, method, u, token string, body any, headers ...string) response {
 	t.Helper()

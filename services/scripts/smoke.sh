@@ -43,6 +43,10 @@ wait_for() {
 J=(-H 'Content-Type: application/json')
 
 for u in "$AUTH" "$USERS" "$PRODUCT" "$ORDER"; do step "ready $u" 200 "$u/readyz"; done
+for u in "$AUTH" "$USERS" "$PRODUCT" "$ORDER"; do
+  step "API document $u" 200 "$u/openapi.json"
+  [ "$(field .openapi)" = 3.1.0 ] || { echo "smoke: FAIL $u/openapi.json is not an OpenAPI 3.1 document" >&2; exit 1; }
+done
 
 pw="smoke-test-password"
 step "register admin (or already there)" "201|409" "${J[@]}" -d "{\"email\":\"$ADMIN\",\"password\":\"$pw\"}" "$AUTH/v1/auth/register"
@@ -59,7 +63,8 @@ step "refresh" 200 "${J[@]}" -d "{\"refresh_token\":\"$refresh\"}" "$AUTH/v1/aut
 step "jwks" 200 "$AUTH/v1/auth/jwks"
 
 step "bad input names the field" 400 "${J[@]}" -d '{"email":"nope","password":"x"}' "$AUTH/v1/auth/register"
-[ "$(field .error.field)" = email ] || { echo "smoke: FAIL error does not name email" >&2; exit 1; }
+[ "$(field .field)" = email ] || { echo "smoke: FAIL the problem does not name email" >&2; exit 1; }
+[ "$(field .type)" = "tag:shop.example.com,2026:problem/invalid_argument" ] || { echo "smoke: FAIL not an RFC 9457 problem" >&2; exit 1; }
 
 step "create product" 201 "${J[@]}" -H "Authorization: Bearer $admin" \
   -d "{\"sku\":\"SMOKE-$tag\",\"name\":\"Smoke mug\",\"description\":\"for the smoke test\",\"price_cents\":1500,\"stock\":10}" "$PRODUCT/v1/products"
@@ -78,7 +83,7 @@ step "stock adjustment back" 200 "${J[@]}" -H "Authorization: Bearer $admin" \
   -d '{"delta":-5,"reason":"smoke"}' "$PRODUCT/v1/products/$pid/stock-adjustments"
 step "NUL refused naming the field" 400 "${J[@]}" -X PATCH -H "Authorization: Bearer $admin" \
   -d '{"name":"a\u0000b"}' "$PRODUCT/v1/products/$pid"
-[ "$(field .error.field)" = name ] || { echo "smoke: FAIL error does not name name" >&2; exit 1; }
+[ "$(field .field)" = name ] || { echo "smoke: FAIL the problem does not name name" >&2; exit 1; }
 step "roles (admin only)" 200 -H "Authorization: Bearer $admin" "$AUTH/v1/auth/roles"
 step "search products" 200 "$PRODUCT/v1/products?q=smoke+mug&limit=5"
 [ "$(jq -r --arg id "$pid" '[.items[].id] | index($id) != null' "$body")" = true ] || { echo "smoke: FAIL search misses the product" >&2; exit 1; }

@@ -18,10 +18,12 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/example/ecommerce-platform/components/backup"
 	"github.com/example/ecommerce-platform/components/cache"
 	"github.com/example/ecommerce-platform/components/check"
 	"github.com/example/ecommerce-platform/components/database"
 	"github.com/example/ecommerce-platform/components/messaging"
+	"github.com/example/ecommerce-platform/components/observe"
 	"github.com/example/ecommerce-platform/components/workload"
 )
 
@@ -72,6 +74,10 @@ type Config struct {
 	// Traffic is how requests reach the regions: the domain and zone, the
 	// API host, the deployment model and the edge's settings.
 	Traffic Traffic
+	// Alarms are the alarm topics' subscribers and the alarm thresholds.
+	Alarms observe.Settings
+	// Backup is the AWS Backup plan's retention and the vaults' lock.
+	Backup backup.Settings
 }
 
 // key declares one config key: its name, its type as Pulumi.yaml declares
@@ -91,7 +97,7 @@ type section struct {
 }
 
 // sections in the order their problems are reported.
-var sections = []section{stackSection, regionsSection, clusterSection, databaseSection, cacheSection, messagingSection, servicesSection, trafficSection}
+var sections = []section{stackSection, regionsSection, clusterSection, databaseSection, cacheSection, messagingSection, servicesSection, trafficSection, observeSection, backupSection}
 
 // Keys lists every key the platform reads; anything else in the namespace
 // is a typo and is refused.

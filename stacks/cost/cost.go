@@ -129,6 +129,9 @@ var Free = map[string]string{
 	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     "no charge",
 	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": "no charge (SSE-S3; SSE-KMS requests are KMS requests)",
 	"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               "no charge (the versions' storage is the bucket's)",
+	"aws:backup/plan:Plan":                                                                       "no charge (its recovery points are the vault's storage)",
+	"aws:backup/selection:Selection":                                                             "no charge",
+	"aws:backup/vaultLockConfiguration:VaultLockConfiguration":                                   "no charge",
 	"aws:cloudfront/cachePolicy:CachePolicy":                                                     "no charge",
 	"aws:cloudfront/originRequestPolicy:OriginRequestPolicy":                                     "no charge",
 	"aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":                                 "no charge",
@@ -207,6 +210,9 @@ var rules = map[string]rule{
 	},
 	"aws:s3/bucket:Bucket": func(p *pricer, r *planfile.Resource, _ Regional, _ bool, c string) {
 		p.notPriced(r, c, "S3 bucket", "storage (0.023 USD per GB-month of Standard in us-east-1) and requests depend on what is written to it, such as access logs")
+	},
+	"aws:backup/vault:Vault": func(p *pricer, r *planfile.Resource, _ Regional, _ bool, c string) {
+		p.notPriced(r, c, "AWS Backup vault", "recovery points are priced per GB-month (about 0.095 USD for RDS snapshots in us-east-1) and cross-region copies per GB transferred; both depend on the data size")
 	},
 	"aws:sns/topic:Topic": func(p *pricer, r *planfile.Resource, _ Regional, _ bool, c string) {
 		p.notPriced(r, c, "SNS topic", "priced per publish (0.50 USD per million after the first million a month); deliveries to SQS are free")

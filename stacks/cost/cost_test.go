@@ -163,6 +163,8 @@ func TestPriceEdge(t *testing.T) {
 		res("aws:route53/healthCheck:HealthCheck", "hc", "", "", map[string]any{"type": "HTTPS_STR_MATCH", "requestInterval": 30}),
 		res("aws:s3/bucketV2:BucketV2", "alb-logs", "us-east-1", "", nil),
 		res("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "alb-logs", "us-east-1", "", nil),
+		res("aws:backup/vault:Vault", "vault", "us-east-1", "", nil),
+		res("aws:backup/plan:Plan", "plan", "us-east-1", "", nil),
 	)
 	a := cost.DefaultAssumptions("prod")
 	// One new connection per request and nothing in the responses: the
@@ -194,7 +196,8 @@ func TestPriceEdge(t *testing.T) {
 		"load balancer nlb: type network: only application load balancers are priced",
 		"WAF AWSManagedRulesBotControlRuleSet: a paid managed rule group: its subscription and request fees are not in the table",
 		"S3 bucket: storage (0.023 USD per GB-month of Standard in us-east-1) and requests depend on what is written to it, such as access logs",
-	}, why, "the bucket is named once; its lifecycle configuration is free")
+		"AWS Backup vault: recovery points are priced per GB-month (about 0.095 USD for RDS snapshots in us-east-1) and cross-region copies per GB transferred; both depend on the data size",
+	}, why, "the bucket and the vault are named once; the lifecycle configuration and the backup plan are free")
 }
 
 func TestTiered(t *testing.T) {

@@ -134,16 +134,18 @@ func TestDOTIsDeterministic(t *testing.T) {
 func TestTitle(t *testing.T) {
 	assert.Equal(t, "regional keys", diagram.Title("ecommerce:keys:RegionalKeys"))
 	assert.Equal(t, "databases", diagram.Title("ecommerce:database:Databases"))
+	assert.Equal(t, "edge", diagram.Title("ecommerce:edge:Global"))
+	assert.Equal(t, "global", diagram.Title("ecommerce:global:Global"))
 }
 
-// Two component kinds with one type name in one region (the edge's Global
-// beside the stack-wide Global) keep a node each, told apart by module.
+// Two component kinds with one type name in one region keep a node each,
+// told apart by module.
 func TestKindsSharingATypeName(t *testing.T) {
 	p := planfile.New("s",
-		res("ecommerce:global:Global", "global", "", "", nil),
-		res("random:index/randomPassword:RandomPassword", "pw", "", "ecommerce:global:Global::global", nil),
-		res("ecommerce:edge:Global", "edge", "", "", nil),
-		res("aws:wafv2/webAcl:WebAcl", "waf", "us-east-1", "ecommerce:edge:Global::edge", nil),
+		res("ecommerce:registry:Replication", "images", "", "", nil),
+		res("aws:ecr/replicationConfiguration:ReplicationConfiguration", "images", "", "ecommerce:registry:Replication::images", nil),
+		res("ecommerce:database:Replication", "backups", "", "", nil),
+		res("aws:kms/key:Key", "copies", "", "ecommerce:database:Replication::backups", nil),
 	)
 	g := diagram.Build(p)
 	var ids, labels []string
@@ -151,8 +153,8 @@ func TestKindsSharingATypeName(t *testing.T) {
 		ids = append(ids, n.ID())
 		labels = append(labels, n.Label())
 	}
-	assert.Equal(t, []string{"global/edge global", "global/global"}, ids)
-	assert.Equal(t, []string{`edge global\n1 WAF web ACL`, `global\n1 generated password`}, labels)
+	assert.Equal(t, []string{"global/database replication", "global/registry replication"}, ids)
+	assert.Equal(t, []string{`database replication\n1 KMS key`, `registry replication\n1 ECR replication rule`}, labels)
 }
 
 // A TargetGroupBinding beside the load balancer draws the requests to the

@@ -32,6 +32,12 @@ import (
 //go:embed migrations/*.sql
 var Migrations embed.FS
 
+// OpenAPI is the service's API contract (OpenAPI 3.1), served at
+// /openapi.json; requests are validated against it.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
 // Password length limits; the upper one bounds hashing cost per request.
 const (
 	MinPasswordLen = 10
@@ -69,8 +75,12 @@ func New(d *platform.Deps) (*platform.Service, error) {
 	}
 	return &platform.Service{
 		Migrations: Migrations,
-		Prune:      []platform.PruneTask{{Table: "refresh_tokens", Where: "expires_at < $1", Retention: d.Config.ExpiredRefreshTokenRetention}},
-		Routes: func(mux *http.ServeMux) {
+		OpenAPI:    OpenAPI,
+		// The document says which operations need a token (the role
+		// management, admin); the router checks it before validating.
+		Authenticator: s.verify,
+		Prune:         []platform.PruneTask{{Table: "refresh_tokens", Where: "expires_at < $1", Retention: d.Config.ExpiredRefreshTokenRetention}},
+		Routes: func(mux *platform.Router) {
 			mux.HandleFunc("GET /v1/auth/roles", s.requireAdmin(s.listRoles))
 			mux.HandleFunc("PUT /v1/auth/roles/{role}/members/{user}", s.requireAdmin(s.grantRole))
 			mux.HandleFunc("DELETE /v1/auth/roles/{role}/members/{user}", s.requireAdmin(s.revokeRole))

@@ -220,26 +220,42 @@ func FromContext(ctx context.Context) (*Claims, bool) {
 	return c, ok
 }
 
+// Authenticate verifies the request's bearer token and returns the request
+// carrying its claims (FromContext), or a 401 problem (no token, a bad one)
+// or a 503 (the signing keys cannot be had). It is the services'
+// platform.Authenticator: the router runs it before validating a request
+// for an operation whose document entry requires the bearer scheme.
+func (v *Verifier) Authenticate(r *http.Request) (*http.Request, error) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || token == "" {
+		return nil, platform.Unauthorized("Authorization", "a Bearer access token is required")
+	}
+	claims, err := v.Verify(r.Context(), token)
+	if errors.Is(err, errKeyUnavailable) {
+		platform.Logger(r.Context()).Warn("jwks unavailable", "err", err)
+		return nil, &platform.Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "signing keys unavailable, retry later", RetryAfter: time.Second}
+	}
+	if err != nil {
+		return nil, platform.Unauthorized("Authorization", "invalid access token: "+err.Error())
+	}
+	return r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims)), nil
+}
+
+// HasRole tells whether the request's verified token carries role.
+func (v *Verifier) HasRole(r *http.Request, role string) bool {
+	c, _ := FromContext(r.Context())
+	return c != nil && c.Role == role
+}
+
 // Require wraps h so that it runs only with a valid bearer token.
 func (v *Verifier) Require(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		auth := r.Header.Get("Authorization")
-		token, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok || token == "" {
-			platform.WriteError(w, r, platform.Unauthorized("Authorization", "a Bearer access token is required"))
-			return
-		}
-		claims, err := v.Verify(r.Context(), token)
-		if errors.Is(err, errKeyUnavailable) {
-			platform.Logger(r.Context()).Warn("jwks unavailable", "err", err)
-			platform.WriteError(w, r, &platform.Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "signing keys unavailable, retry later"})
-			return
-		}
+		ar, err := v.Authenticate(r)
 		if err != nil {
-			platform.WriteError(w, r, platform.Unauthorized("Authorization", "invalid access token: "+err.Error()))
+			platform.WriteError(w, r, err)
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims)))
+		h(w, ar)
 	}
 }
 

@@ -32,6 +32,12 @@ import (
 //go:embed migrations/*.sql
 var Migrations embed.FS
 
+// OpenAPI is the service's API contract (OpenAPI 3.1), served at
+// /openapi.json; requests are validated against it.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
 // Limits on one order.
 const (
 	MaxItems    = 50
@@ -148,10 +154,14 @@ func New(d *platform.Deps) (*platform.Service, error) {
 	}
 	return &platform.Service{
 		Migrations: Migrations,
-		Routes: func(mux *http.ServeMux) {
-			mux.HandleFunc("POST /v1/orders", s.verify.Require(s.place))
-			mux.HandleFunc("GET /v1/orders", s.verify.Require(s.list))
-			mux.HandleFunc("GET /v1/orders/{id}", s.verify.Require(s.get))
+		OpenAPI:    OpenAPI,
+		// The document says which operations need a token (and which the
+		// admin role); the router checks it before validating.
+		Authenticator: s.verify,
+		Routes: func(mux *platform.Router) {
+			mux.HandleFunc("POST /v1/orders", s.place)
+			mux.HandleFunc("GET /v1/orders", s.list)
+			mux.HandleFunc("GET /v1/orders/{id}", s.get)
 		},
 		Handlers: map[string]platform.Handler{platform.OrderCancelled: s.cancelled, platform.StockReserved: s.confirmed},
 		// The reconciler re-drives and cancels orders: it writes, so it

@@ -46,7 +46,14 @@ type Deps struct {
 // Service is what a bundled service adds to the common skeleton.
 type Service struct {
 	Migrations fs.FS // holds migrations/*.sql
-	Routes     func(mux *http.ServeMux)
+	// OpenAPI is the service's OpenAPI 3.1 document (YAML), embedded: it
+	// must describe every route Routes registers and nothing else.
+	OpenAPI []byte
+	Routes  func(r *Router)
+	// Authenticator verifies callers of the operations whose document
+	// entry requires the bearer scheme, before their requests are
+	// validated; nil if none does.
+	Authenticator Authenticator
 	// Handlers change the service's database, by event type: they run
 	// where the primary is, each event once (processed_messages).
 	Handlers map[string]Handler
@@ -78,6 +85,8 @@ type App struct {
 	bg       sync.WaitGroup
 	served   chan error
 	up       *prometheus.GaugeVec
+	api      *API
+	routes   []string
 	// schemaBehind says what the database lacks of this binary's
 	// migrations; empty once it has them all (see waitForSchema).
 	schemaBehind atomic.Pointer[string]
@@ -223,6 +232,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", cfg.ServiceName, err)
 	}
+	if a.api, err = LoadAPI(svc.OpenAPI); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.ServiceName, err)
+	}
 	if cfg.MigrateOnStart {
 		if err := Migrate(startCtx, d.Write, svc.Migrations); err != nil {
 			return nil, fmt.Errorf("MIGRATE_ON_START (DATABASE_URL must be the schema owner): %w", err)
@@ -286,13 +298,18 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, build Build
 		}
 	}
 
-	mux := http.NewServeMux()
+	mux := NewRouter(a.api, svc.Authenticator)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /openapi.json", a.api.serveDocument)
 	svc.Routes(mux)
+	if err := mux.Check(); err != nil {
+		return nil, fmt.Errorf("%s routes and OpenAPI document disagree: %w", cfg.ServiceName, err)
+	}
+	a.routes = mux.Routes()
 	metrics := newHTTPMetrics(reg, log)
 	metrics.sampleRate = cfg.AccessLogSampleRate
 	a.srv = &http.Server{
@@ -368,6 +385,12 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 // Handler is the service's whole HTTP stack, middleware included
 // (benchmarks call it without a network in between).
 func (a *App) Handler() http.Handler { return a.srv.Handler }
+
+// API is the service's OpenAPI document.
+func (a *App) API() *API { return a.api }
+
+// Routes are the patterns the service registered, sorted.
+func (a *App) Routes() []string { return a.routes }
 
 // Deps exposes the service's connections (tests inspect the database).
 func (a *App) Deps() *Deps { return a.deps }

@@ -89,20 +89,20 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-type errorBody struct {
-	Error     *Error `json:"error"`
-	RequestID string `json:"request_id,omitempty"`
-}
-
-// WriteError turns err into a JSON error response. Client errors keep their
+// WriteError turns err into an RFC 9457 problem response
+// (application/problem+json, see WriteProblem). Client errors keep their
 // status; a database or network outage is a 503 the client may retry;
 // anything else is a 500 whose detail stays in the log.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
 	switch {
 	case errors.As(err, &e):
-		if e.RetryAfter > 0 {
+		switch {
+		case e.RetryAfter > 0:
 			w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+		case e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable:
+			// The documents promise Retry-After on every 429 and 503.
+			w.Header().Set("Retry-After", "1")
 		}
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; nobody reads this response.
@@ -115,7 +115,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		Logger(r.Context()).Error("internal error", "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
 	}
-	WriteJSON(w, e.Status, errorBody{Error: e, RequestID: RequestID(r.Context())})
+	WriteProblem(w, r, e)
 }
 
 // Transient tells whether err comes from a dependency being down or slow,

@@ -201,7 +201,7 @@ func (m *httpMetrics) accessLog(r *http.Request, route string, status int, elaps
 		slog.Int("status", status), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000), slog.Float64("sample_rate", rate))
 }
 
-// recoverPanics turns a panic into a logged 500 with a JSON body, so one bad
+// recoverPanics turns a panic into a logged 500 problem, so one bad
 // request cannot take the process down.
 func recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -211,10 +211,7 @@ func recoverPanics(next http.Handler) http.Handler {
 					panic(v)
 				}
 				Logger(r.Context()).Error("panic", "value", fmt.Sprint(v), "stack", string(debug.Stack()))
-				WriteJSON(w, http.StatusInternalServerError, errorBody{
-					Error:     &Error{Code: "internal", Message: "internal error"},
-					RequestID: RequestID(r.Context()),
-				})
+				WriteProblem(w, r, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"})
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -222,7 +219,7 @@ func recoverPanics(next http.Handler) http.Handler {
 }
 
 // plainErrorRewriter turns the mux's own plain-text 404 and 405 answers into
-// the JSON error shape every other response uses. Handlers set a JSON
+// the problem shape every other error uses. Handlers set a JSON
 // content type before writing, so they pass through untouched.
 type plainErrorRewriter struct {
 	http.ResponseWriter
@@ -239,7 +236,7 @@ func (p *plainErrorRewriter) WriteHeader(code int) {
 		if code == http.StatusMethodNotAllowed {
 			e = &Error{Status: code, Code: "method_not_allowed", Message: "method not allowed; see the Allow header"}
 		}
-		WriteJSON(p.ResponseWriter, code, errorBody{Error: e, RequestID: RequestID(p.r.Context())})
+		WriteProblem(p.ResponseWriter, p.r, e)
 		return
 	}
 	p.ResponseWriter.WriteHeader(code)

@@ -28,6 +28,12 @@ import (
 //go:embed migrations/*.sql
 var Migrations embed.FS
 
+// OpenAPI is the service's API contract (OpenAPI 3.1), served at
+// /openapi.json; requests are validated against it.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
 // Product is the API representation.
 type Product struct {
 	ID          uuid.UUID `json:"id"`
@@ -143,15 +149,19 @@ func New(d *platform.Deps) (*platform.Service, error) {
 		cache: newCache(d.Redis, cfg.CacheTTL, cfg.LocalCacheTTL, cfg.LocalCacheEntries, d.Log, d.Registry)}
 	return &platform.Service{
 		Migrations: Migrations,
-		Routes: func(mux *http.ServeMux) {
+		OpenAPI:    OpenAPI,
+		// The document says which operations need a token (and which the
+		// admin role); the router checks it before validating.
+		Authenticator: s.verify,
+		Routes: func(mux *platform.Router) {
 			mux.HandleFunc("GET /v1/products", s.list)
 			mux.HandleFunc("GET /v1/products/{id}", s.get)
 			mux.HandleFunc("GET /v1/products/{id}/stock", s.getStock)
-			mux.HandleFunc("POST /v1/products", s.verify.RequireRole(authn.RoleAdmin, s.create))
-			mux.HandleFunc("PUT /v1/products/{id}", s.verify.RequireRole(authn.RoleAdmin, s.replace))
-			mux.HandleFunc("PATCH /v1/products/{id}", s.verify.RequireRole(authn.RoleAdmin, s.patch))
-			mux.HandleFunc("PUT /v1/products/{id}/stock", s.verify.RequireRole(authn.RoleAdmin, s.setStock))
-			mux.HandleFunc("POST /v1/products/{id}/stock-adjustments", s.verify.RequireRole(authn.RoleAdmin, s.adjustStock))
+			mux.HandleFunc("POST /v1/products", s.create)
+			mux.HandleFunc("PUT /v1/products/{id}", s.replace)
+			mux.HandleFunc("PATCH /v1/products/{id}", s.patch)
+			mux.HandleFunc("PUT /v1/products/{id}/stock", s.setStock)
+			mux.HandleFunc("POST /v1/products/{id}/stock-adjustments", s.adjustStock)
 		},
 		Handlers: map[string]platform.Handler{
 			platform.OrderPlaced:    s.reserve,

@@ -213,6 +213,10 @@ func (s *service) adjustStock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, _ := authn.FromContext(r.Context())
+	if c == nil {
+		platform.WriteError(w, r, platform.Unauthorized("Authorization", "no verified token"))
+		return
+	}
 	s.write(w, r, id, nil, func(ctx context.Context, tx pgx.Tx) (Product, error) {
 		p, err := scanProduct(tx.QueryRow(ctx, `UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now()
 			WHERE id = $1 AND stock + $2 BETWEEN 0 AND $3 RETURNING `+columns, id, *in.Delta, MaxStock))

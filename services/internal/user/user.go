@@ -26,6 +26,12 @@ import (
 //go:embed migrations/*.sql
 var Migrations embed.FS
 
+// OpenAPI is the service's API contract (OpenAPI 3.1), served at
+// /openapi.json; requests are validated against it.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
 // Profile is the API representation.
 type Profile struct {
 	UserID      uuid.UUID `json:"user_id"`
@@ -66,9 +72,13 @@ func New(d *platform.Deps) (*platform.Service, error) {
 	s := &service{d: d, verify: authn.NewVerifier(d.Ctx, d.Config.AuthJWKSURL, d.Config.JWTIssuer, d.Config.JWKSRefreshInterval)}
 	return &platform.Service{
 		Migrations: Migrations,
-		Routes: func(mux *http.ServeMux) {
-			mux.HandleFunc("GET /v1/users/me", s.verify.Require(s.me))
-			mux.HandleFunc("PUT /v1/users/me", s.verify.Require(s.update))
+		OpenAPI:    OpenAPI,
+		// The document says which operations need a token (and which the
+		// admin role); the router checks it before validating.
+		Authenticator: s.verify,
+		Routes: func(mux *platform.Router) {
+			mux.HandleFunc("GET /v1/users/me", s.me)
+			mux.HandleFunc("PUT /v1/users/me", s.update)
 		},
 		Handlers: map[string]platform.Handler{platform.UserRegistered: s.registered},
 	}, nil

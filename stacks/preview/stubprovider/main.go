@@ -102,10 +102,8 @@ func (s *stub) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumirpc.D
 // the engine sends them unchanged; without preview support the engine asks
 // for no planned outputs and leaves them unknown.
 func (s *stub) Configure(_ context.Context, req *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
-	region := req.GetVariables()[s.pkg+":config:region"]
-	if r, ok := req.GetArgs().GetFields()["region"]; ok && r.GetStringValue() != "" {
-		region = r.GetStringValue()
-	}
+	// The engine sends the provider's configuration as args ("region").
+	region := req.GetArgs().GetFields()["region"].GetStringValue()
 	s.mu.Lock()
 	s.region = region
 	s.mu.Unlock()

@@ -1,0 +1,367 @@
+// Package observe makes one region operable: an encrypted alarm topic with
+// its subscribers, CloudWatch alarms on the region's databases, cache,
+// queues, nodes and pods (Container Insights through the
+// amazon-cloudwatch-observability EKS add-on), a composite "region
+// unhealthy" alarm, and the region's dashboard.
+//
+// Every alarm is named "<stack>-<region>-<subject>-<what>", the subject
+// being a service or a platform part (cache, cluster, region): the canary
+// workflow (.github/workflows/canary-step.yml) reads a service's alarms by
+// that prefix, and docs/operations.md has a runbook line per <what>.
+package observe
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/ecommerce-platform/components/check"
+	"github.com/example/ecommerce-platform/components/cluster"
+	"github.com/example/ecommerce-platform/components/iamdoc"
+	"github.com/example/ecommerce-platform/components/logs"
+)
+
+// AddonName is the EKS add-on behind Container Insights.
+const AddonName = "amazon-cloudwatch-observability"
+
+// The add-on's agent runs as this service account (its IRSA role's
+// subject).
+const (
+	AgentNamespace      = "amazon-cloudwatch"
+	AgentServiceAccount = "cloudwatch-agent"
+)
+
+// ContainerInsightsGroups are the log groups the add-on writes to, under
+// /aws/containerinsights/<cluster>/: created first, encrypted and retained,
+// so the agent never creates its own plain, never-expiring ones.
+var ContainerInsightsGroups = []string{"application", "dataplane", "host", "performance"}
+
+// ContainerInsightsGroup is one of those log groups' names.
+func ContainerInsightsGroup(clusterName, kind string) string {
+	return fmt.Sprintf("/aws/containerinsights/%s/%s", clusterName, kind)
+}
+
+// Args configures one region's observability.
+type Args struct {
+	// Names are the stack (the Pulumi stack name, as the canary workflow
+	// knows it) and region of every alarm name.
+	Names Names
+	// DisplayName names the topic and the dashboard.
+	DisplayName string
+	AccountID   string
+	Settings    Settings
+	// TopicKmsKeyArn encrypts the alarm topic: the region's messaging key,
+	// whose policy admits CloudWatch for this region's alarms.
+	TopicKmsKeyArn pulumi.StringInput
+	// Alarms says what the alarms are about (databases, cache nodes,
+	// queues, the cluster's services).
+	Alarms Inputs
+	// CacheGroupID is the cache's replication group id (its nodes are the
+	// alarms' CacheClusterId); required when Alarms.CacheNodes > 0.
+	CacheGroupID pulumi.StringInput
+	// Cluster installs Container Insights; nil installs nothing (and the
+	// node and pod alarms would have no data, so Alarms.ClusterName must
+	// be empty too).
+	Cluster *ClusterArgs
+	// LoadBalancer adds the request alarms (5xx rate, p95 latency,
+	// unhealthy targets per service) once the region has its ALB. Not
+	// built yet: the traffic path lands separately; it must stay nil.
+	LoadBalancer *LoadBalancerArgs
+}
+
+// ClusterArgs are what the Container Insights add-on needs.
+type ClusterArgs struct {
+	// OidcProviderArn and OidcIssuerURL give the agent its IRSA role.
+	OidcProviderArn, OidcIssuerURL pulumi.StringInput
+	// LogsKmsKeyArn encrypts the Container Insights log groups.
+	LogsKmsKeyArn    pulumi.StringInput
+	LogRetentionDays int
+	// NodeGroups: the add-on's pods need nodes to become healthy.
+	NodeGroups []pulumi.Resource
+}
+
+// LoadBalancerArgs will carry the region's ALB (its ARN suffix) and the
+// target group of each service, for the request alarms; the alarms join
+// the region-unhealthy composite.
+type LoadBalancerArgs struct {
+	ArnSuffix    pulumi.StringInput
+	TargetGroups map[string]pulumi.StringInput
+}
+
+// Observability is one region's alarms and Container Insights.
+type Observability struct {
+	pulumi.ResourceState
+
+	// TopicArn is the alarm topic every alarm notifies.
+	TopicArn pulumi.StringOutput `pulumi:"topicArn"`
+	// AlarmNames are every metric alarm's name, sorted.
+	AlarmNames []string
+	// Specs are the metric alarms as decided.
+	Specs []Spec
+	// RegionUnhealthy is the composite alarm in ALARM when any health
+	// alarm is (a service with fewer pods than its minimum, a failed
+	// node): the traffic path's health checks read it.
+	RegionUnhealthy *cloudwatch.CompositeAlarm
+	// RegionUnhealthyName is its name; HealthAlarms are the metric alarms
+	// it combines, for health checks that accept metric alarms only.
+	RegionUnhealthyName string
+	HealthAlarms        []string
+	// LogGroups are the Container Insights log groups by kind
+	// ("application", ...); empty without Cluster.
+	LogGroups map[string]*cloudwatch.LogGroup
+}
+
+func (a *Args) check() ([]Spec, string, error) {
+	p := check.New("observe")
+	if a == nil {
+		p.Require("Args", false)
+		return nil, "", p.Err()
+	}
+	p.Require("Names.Stack", a.Names.Stack != "")
+	p.Require("Names.Region", a.Names.Region != "")
+	p.Require("DisplayName", a.DisplayName != "")
+	p.Require("AccountID", a.AccountID != "")
+	if a.TopicKmsKeyArn == nil {
+		p.Add("TopicKmsKeyArn", "is required: the alarm topic is always encrypted")
+	}
+	p.Merge("Settings", a.Settings.Check())
+	if a.Alarms.CacheNodes > 0 && a.CacheGroupID == nil {
+		p.Add("CacheGroupID", "is required for the alarms of %d cache node(s)", a.Alarms.CacheNodes)
+	}
+	if a.Alarms.ClusterName != "" && a.Cluster == nil {
+		p.Add("Cluster", "is required: the node and pod alarms read Container Insights, which the add-on publishes")
+	}
+	if c := a.Cluster; c != nil {
+		p.Require("Alarms.ClusterName", a.Alarms.ClusterName != "")
+		p.Require("Cluster.OidcProviderArn", c.OidcProviderArn != nil)
+		p.Require("Cluster.OidcIssuerURL", c.OidcIssuerURL != nil)
+		if c.LogsKmsKeyArn == nil {
+			p.Add("Cluster.LogsKmsKeyArn", "is required: container logs are always encrypted")
+		}
+		if !logs.ValidRetention(c.LogRetentionDays) {
+			p.Add("Cluster.LogRetentionDays", "%d is not a CloudWatch Logs retention; allowed: %v", c.LogRetentionDays, logs.RetentionDays)
+		}
+	}
+	if a.LoadBalancer != nil {
+		p.Add("LoadBalancer", "the load balancer alarms are not built yet; leave it nil until the ingress lands")
+	}
+	reserved := map[string]bool{SubjectCache: true, SubjectCluster: true, SubjectRegion: true, SubjectLogs: true}
+	for _, m := range []map[string]bool{keySet(a.Alarms.Databases), keySet(a.Alarms.Queues), keySet(a.Alarms.Services)} {
+		for svc := range m {
+			if reserved[svc] {
+				p.Add("Alarms", "service %q has the name of a platform part's alarms", svc)
+			}
+		}
+	}
+	specs := Specs(a.Alarms, a.Settings)
+	composite := a.Names.Name(SubjectRegion, "unhealthy")
+	var health []string
+	for _, s := range specs {
+		if s.Health {
+			health = append(health, s.Name)
+		}
+	}
+	if len(health) == 0 {
+		p.Add("Alarms", "no health alarm for the region-unhealthy alarm: give the cluster and its services")
+	}
+	p.Merge("", CheckSpecs(specs, composite, CompositeRule(health)))
+	return specs, composite, p.Err()
+}
+
+func keySet[V any](m map[string]V) map[string]bool {
+	out := map[string]bool{}
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+// TopicPolicy lets this account's identities use the topic and CloudWatch
+// publish to it, only for this stack's alarms in this region, and refuses
+// plain HTTP. The deny cannot drop CloudWatch's own publish: a Bool
+// condition on a key absent from the request does not match.
+func TopicPolicy(topicArn, accountID, region, alarmPrefix string) (string, error) {
+	return iamdoc.Document(
+		iamdoc.Statement{
+			Sid:       "AccountUses",
+			Effect:    iamdoc.Allow,
+			Principal: iamdoc.Principal{AWS: fmt.Sprintf("arn:aws:iam::%s:root", accountID)},
+			Action:    []string{"sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"},
+			Resource:  topicArn,
+		},
+		iamdoc.Statement{
+			Sid:       "CloudWatchAlarmsPublish",
+			Effect:    iamdoc.Allow,
+			Principal: iamdoc.Principal{Service: "cloudwatch.amazonaws.com"},
+			Action:    "sns:Publish",
+			Resource:  topicArn,
+			Condition: map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": accountID},
+				"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s*", region, accountID, alarmPrefix)},
+			},
+		},
+		iamdoc.DenyPlainTransport("sns:Publish", topicArn),
+	)
+}
+
+// New creates the region's alarm topic, Container Insights and alarms.
+// Pass the region's AWS provider in opts.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Observability, error) {
+	specs, composite, err := args.check()
+	if err != nil {
+		return nil, err
+	}
+	o := &Observability{Specs: specs, RegionUnhealthyName: composite, LogGroups: map[string]*cloudwatch.LogGroup{}}
+	if err := ctx.RegisterComponentResource("ecommerce:observe:Observability", name, o, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(o)
+	tags := pulumi.StringMap{"Name": pulumi.String(args.DisplayName + "-alarms")}
+
+	topic, err := sns.NewTopic(ctx, name+"-alarms", &sns.TopicArgs{
+		Name:           pulumi.String(args.DisplayName + "-alarms"),
+		KmsMasterKeyId: args.TopicKmsKeyArn,
+		Tags:           tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sns.NewTopicPolicy(ctx, name+"-alarms", &sns.TopicPolicyArgs{
+		Arn: topic.Arn,
+		Policy: topic.Arn.ApplyT(func(arn string) (string, error) {
+			return TopicPolicy(arn, args.AccountID, args.Names.Region, args.Names.Prefix())
+		}).(pulumi.StringOutput),
+	}, parent); err != nil {
+		return nil, err
+	}
+	subs := map[string][]string{"email": args.Settings.Emails, "https": args.Settings.HTTPSEndpoints}
+	for _, protocol := range []string{"email", "https"} {
+		for i, endpoint := range subs[protocol] {
+			if _, err := sns.NewTopicSubscription(ctx, fmt.Sprintf("%s-alarms-%s-%d", name, protocol, i), &sns.TopicSubscriptionArgs{
+				Topic:    topic.Arn,
+				Protocol: pulumi.String(protocol),
+				Endpoint: pulumi.String(endpoint),
+			}, parent); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	var insights []pulumi.Resource
+	if c := args.Cluster; c != nil {
+		if insights, err = o.containerInsights(ctx, name, args, parent); err != nil {
+			return nil, err
+		}
+	}
+
+	var children []pulumi.Resource
+	for _, s := range specs {
+		dims := pulumi.StringMap{}
+		for k, v := range s.Dimensions {
+			if rest, ok := strings.CutPrefix(v, CacheNode); ok {
+				dims[k] = pulumi.Sprintf("%s%s", args.CacheGroupID, rest)
+			} else {
+				dims[k] = pulumi.String(v)
+			}
+		}
+		alarmOpts := []pulumi.ResourceOption{parent}
+		if s.Namespace == "ContainerInsights" {
+			// No data until the agent publishes: created after it, so a
+			// fresh region does not page for pods that cannot report yet.
+			alarmOpts = append(alarmOpts, pulumi.DependsOn(insights))
+		}
+		alarm, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+s.Subject+"-"+s.What, &cloudwatch.MetricAlarmArgs{
+			Name:               pulumi.String(s.Name),
+			AlarmDescription:   pulumi.String(s.Description + " (runbook: docs/operations.md#" + s.Runbook() + ")"),
+			Namespace:          pulumi.String(s.Namespace),
+			MetricName:         pulumi.String(s.Metric),
+			Statistic:          pulumi.String(s.Statistic),
+			Dimensions:         dims,
+			Period:             pulumi.Int(s.Period),
+			EvaluationPeriods:  pulumi.Int(s.Evaluation),
+			DatapointsToAlarm:  pulumi.Int(s.DatapointsToAlarm),
+			Threshold:          pulumi.Float64(s.Threshold),
+			ComparisonOperator: pulumi.String(s.Comparison),
+			TreatMissingData:   pulumi.String(s.TreatMissing),
+			AlarmActions:       pulumi.Array{topic.Arn},
+			OkActions:          pulumi.Array{topic.Arn},
+			Tags:               pulumi.StringMap{"subject": pulumi.String(s.Subject)},
+		}, alarmOpts...)
+		if err != nil {
+			return nil, err
+		}
+		o.AlarmNames = append(o.AlarmNames, s.Name)
+		if s.Health {
+			o.HealthAlarms = append(o.HealthAlarms, s.Name)
+			children = append(children, alarm)
+		}
+	}
+	// The composite names its children, which must exist first (CloudWatch
+	// refuses a rule naming an unknown alarm); their names are fixed, so
+	// the rule is known before apply.
+	unhealthy, err := cloudwatch.NewCompositeAlarm(ctx, name+"-region-unhealthy", &cloudwatch.CompositeAlarmArgs{
+		AlarmName:        pulumi.String(composite),
+		AlarmDescription: pulumi.String(fmt.Sprintf("%s cannot serve: a service below its minimum pods or a failed node (runbook: docs/operations.md#region-unhealthy)", args.Names.Region)),
+		AlarmRule:        pulumi.String(CompositeRule(o.HealthAlarms)),
+		AlarmActions:     pulumi.StringArray{topic.Arn},
+		OkActions:        pulumi.StringArray{topic.Arn},
+		Tags:             pulumi.StringMap{"subject": pulumi.String(SubjectRegion)},
+	}, parent, pulumi.DependsOn(children))
+	if err != nil {
+		return nil, err
+	}
+	o.RegionUnhealthy = unhealthy
+	o.TopicArn = topic.Arn
+	return o, ctx.RegisterResourceOutputs(o, pulumi.Map{
+		"topicArn":        o.TopicArn,
+		"regionUnhealthy": unhealthy.Arn,
+	})
+}
+
+// containerInsights creates the encrypted log groups, the agent's IRSA
+// role and the add-on; it returns what the node and pod alarms wait for.
+func (o *Observability) containerInsights(ctx *pulumi.Context, name string, args *Args, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
+	c := args.Cluster
+	clusterName := args.Alarms.ClusterName
+	var groups []pulumi.Resource
+	for _, kind := range ContainerInsightsGroups {
+		g, err := logs.NewGroup(ctx, name+"-insights-"+kind, &logs.GroupArgs{
+			Name:          pulumi.String(ContainerInsightsGroup(clusterName, kind)),
+			RetentionDays: c.LogRetentionDays,
+			KmsKeyArn:     c.LogsKmsKeyArn,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		o.LogGroups[kind] = g
+		groups = append(groups, g)
+	}
+	role, err := cluster.NewIRSARole(ctx, name+"-cloudwatch-agent", &cluster.IRSARoleArgs{
+		OidcProviderArn:   c.OidcProviderArn,
+		OidcIssuerURL:     c.OidcIssuerURL,
+		Namespace:         AgentNamespace,
+		ServiceAccount:    AgentServiceAccount,
+		ManagedPolicyArns: []string{"arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"},
+		Description:       "Container Insights agent of " + clusterName,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	deps := append(append([]pulumi.Resource{}, c.NodeGroups...), groups...)
+	addon, err := eks.NewAddon(ctx, name+"-"+AddonName, &eks.AddonArgs{
+		ClusterName:              pulumi.String(clusterName),
+		AddonName:                pulumi.String(AddonName),
+		ServiceAccountRoleArn:    role.Arn,
+		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+		ResolveConflictsOnUpdate: pulumi.String("PRESERVE"),
+		Tags:                     pulumi.StringMap{"Name": pulumi.String(clusterName)},
+	}, parent, pulumi.DependsOn(deps))
+	if err != nil {
+		return nil, err
+	}
+	return []pulumi.Resource{addon}, nil
+}
