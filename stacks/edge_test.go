@@ -73,7 +73,7 @@ func TestEdgeLivesInUsEast1WhateverTheRegions(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, map[string]string{"cert-edge": "us-east-1", "cert-eu-west-1": "eu-west-1", "waf": "us-east-1", "waf-logs": "us-east-1"}, regions)
+	assert.Equal(t, map[string]string{"cert-edge": "us-east-1", "cert-eu-west-1": "eu-west-1", "waf": "us-east-1", "waf-logs": "us-east-1", "cdn-logs": "us-east-1"}, regions)
 }
 
 // Every validation record is in the stack's zone (created here, since the
