@@ -14,7 +14,7 @@ GOLANGCI         := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
 ACTIONLINT_VERSION ?= v1.7.12
 ACTIONLINT         := $(TOOLS_DIR)/actionlint-$(ACTIONLINT_VERSION)/actionlint
 
-.PHONY: plan plan-all policy-check test test-infra test-services deps lint bench bench-infra bench-services run-local smoke pulumi kube-apiserver
+.PHONY: plan plan-all cost diagram policy-check test test-infra test-services deps lint bench bench-infra bench-services run-local smoke pulumi kube-apiserver
 
 ## plan: what STACK would create and its policy report, offline under Pulumi's mock engine (OUT=file.json for the inventory); fails on a mandatory violation
 plan:
@@ -26,6 +26,19 @@ policy-check:
 	@test -n "$(PLAN)" || { echo "usage: make policy-check PLAN=plan.json [POLICY_CONFIG=config.json]" >&2; exit 2; }
 	@$(GO) build -o bin/policy-check ./policies/cmd/policy-check
 	@bin/policy-check -plan $(PLAN) $(if $(POLICY_CONFIG),-policy-config $(POLICY_CONFIG))
+
+## cost: STACK's estimated monthly on-demand cost from its offline plan, per region and component, with every assumption (ASSUME="rps=50000 nat-gb=800" changes some)
+cost:
+	@$(GO) build -o bin/cost ./stacks/cmd/cost
+	@bin/cost -stack $(STACK) $(foreach a,$(ASSUME),-assume $(a))
+
+## diagram: docs/diagram-STACK.dot and .svg drawn from STACK's offline plan (Graphviz's dot, installed from Debian when missing)
+diagram:
+	@dot=$$(bash scripts/ensure-graphviz.sh) && \
+	  $(GO) build -o bin/diagram ./stacks/cmd/diagram && \
+	  bin/diagram -stack $(STACK) -out docs/diagram-$(STACK).dot && \
+	  "$$dot" -Tsvg docs/diagram-$(STACK).dot -o docs/diagram-$(STACK).svg && \
+	  echo "wrote docs/diagram-$(STACK).dot and docs/diagram-$(STACK).svg"
 
 ## plan-all: plan every shipped stack
 plan-all:

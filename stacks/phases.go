@@ -123,6 +123,15 @@ func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *m
 			RegistryPrefix: cfg.StackName(ctx.Project()),
 			KeepReleases:   cfg.Registry.KeepReleases,
 		},
+		Ingress: &region.IngressArgs{
+			CertificateArn: p.Edge.RegionalCertificates[rc.Name],
+			OriginSecret:   p.Edge.OriginSecret,
+			// Outside dev a mistaken delete of a load balancer cuts the
+			// region off until DNS moves; protected, as the databases are.
+			DeletionProtection: cfg.Protected(),
+			// Access logs are kept as long as every other log.
+			AccessLogRetentionDays: cfg.LogRetentionDays,
+		},
 	}
 }
 

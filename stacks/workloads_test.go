@@ -169,7 +169,7 @@ func TestCanaryTransitions(t *testing.T) {
 	canaries := func(run *stackRun) []*plan.Resource {
 		var out []*plan.Resource
 		for _, r := range run.inv.Resources {
-			if strings.HasPrefix(r.Type, "kubernetes:") && strings.HasSuffix(r.Name, "-order-canary") {
+			if strings.HasPrefix(r.Type, "kubernetes:") && r.Type != targetGroupBinding && strings.HasSuffix(r.Name, "-order-canary") {
 				out = append(out, r)
 			}
 		}
@@ -189,13 +189,19 @@ func TestCanaryTransitions(t *testing.T) {
 	}
 
 	heavier := planChanged(t, "staging", canary(40))
-	assert.Empty(t, changedResources(t, started.inv, heavier.inv), "the weight is the traffic path's: no workload changes")
+	diff := changedResources(t, started.inv, heavier.inv)
+	sort.Strings(diff)
+	assert.Equal(t, []string{"eu-west-1-ingress-order", "us-east-1-ingress-order"}, diff,
+		"the weight is the traffic path's: the order rule of each region's listener, no workload")
+	for _, name := range diff {
+		assert.Equal(t, "aws:lb/listenerRule:ListenerRule", heavier.inv.Find("aws:lb/listenerRule:ListenerRule", name).Type)
+	}
 
 	rolledBack := planChanged(t, "staging", setRelease("order", "canary", nil))
 	assert.Empty(t, changedResources(t, base.inv, rolledBack.inv), "removing the canary is back to where it started")
 
 	promoted := planChanged(t, "staging", setRelease("order", "image", "1.5.0-rc1"))
-	diff := changedResources(t, base.inv, promoted.inv)
+	diff = changedResources(t, base.inv, promoted.inv)
 	sort.Strings(diff)
 	assert.Equal(t, []string{"eu-west-1-order", "us-east-1-order", "us-east-1-order-migrate"}, diff, "promotion moves the stable image")
 	assert.Equal(t, workload.CanaryServiceName("order"), "order-canary")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/example/ecommerce-platform/components/check"
 	"github.com/example/ecommerce-platform/components/cluster"
+	"github.com/example/ecommerce-platform/components/ingress"
 	"github.com/example/ecommerce-platform/components/keys"
 	"github.com/example/ecommerce-platform/components/network"
 	"github.com/example/ecommerce-platform/components/registry"
@@ -39,6 +40,23 @@ type Args struct {
 	// Workloads adds the image repositories and runs the services on the
 	// cluster; it needs Data.
 	Workloads *WorkloadsArgs
+	// Ingress adds the region's load balancer in front of the services;
+	// it needs Workloads. nil builds none.
+	Ingress *IngressArgs
+}
+
+// IngressArgs are the region's share of the traffic path, from the global
+// phase (certificate, origin secret) and the config.
+type IngressArgs struct {
+	// CertificateArn is the region's validated ACM certificate.
+	CertificateArn pulumi.StringInput
+	// OriginSecret is the value CloudFront sends in ingress.OriginHeader.
+	OriginSecret pulumi.StringInput
+	// DeletionProtection keeps the load balancer and its logs from a
+	// mistaken delete (outside dev).
+	DeletionProtection bool
+	// AccessLogRetentionDays expires the load balancer's access logs.
+	AccessLogRetentionDays int
 }
 
 // WorkloadsArgs are what the region runs.
@@ -90,6 +108,8 @@ type Region struct {
 	// set.
 	Registry  *registry.Registry
 	Workloads map[string]*workload.Workload
+	// Ingress is the region's load balancer; nil when Args.Ingress was.
+	Ingress *ingress.Ingress
 }
 
 func (a *Args) check() error {
@@ -120,6 +140,9 @@ func (a *Args) check() error {
 			}
 		}
 		p.Require("Workloads.RegistryPrefix", w.RegistryPrefix != "")
+	}
+	if a.Ingress != nil && a.Workloads == nil {
+		p.Add("Ingress", "needs Workloads: the load balancer routes to the services' pods")
 	}
 	return p.Err()
 }
@@ -204,8 +227,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		outputs["repositoryUrls"] = r.Registry.URLs
 	}
 
-	// Seams: ingress and observability plug in here, each reading
-	// r.Data.Services (one value per service), r.Workloads and the cluster.
+	if args.Ingress != nil {
+		if err := newIngress(ctx, name, args, r, parent); err != nil {
+			return nil, err
+		}
+		outputs["loadBalancerDnsName"] = r.Ingress.DNSName
+	}
+
+	// Seam: observability plugs in here, reading r.Data.Services (one
+	// value per service), r.Workloads, r.Ingress and the cluster.
 
 	return r, ctx.RegisterResourceOutputs(r, outputs)
 }

@@ -33,6 +33,10 @@ func TestRegionChecksArgsFirst(t *testing.T) {
 			Data: &region.DataArgs{Services: []string{"user"}, Topology: &messaging.Topology{},
 				DatabasePasswords: map[string]pulumi.StringOutput{"user": pulumi.String("pw").ToStringOutput()}},
 		}, []string{"Primary"}},
+		"ingress without workloads": {&region.Args{
+			Region: "eu-west-1", DisplayName: "x", StackName: "s", AccountID: plan.TestAccount,
+			Ingress: &region.IngressArgs{AccessLogRetentionDays: 90},
+		}, []string{"Ingress"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/example/ecommerce-platform/components/cluster"
+	"github.com/example/ecommerce-platform/components/ingress"
 	"github.com/example/ecommerce-platform/components/registry"
 	"github.com/example/ecommerce-platform/components/workload"
 )
@@ -51,6 +52,51 @@ func newWorkloads(ctx *pulumi.Context, name string, args *Args, r *Region, paren
 		}
 		r.Workloads[svc] = wl
 	}
+	return nil
+}
+
+// newIngress puts the region's load balancer in front of its services'
+// Kubernetes Services, in the public subnets the pods' network policies
+// admit (workload.Args.LoadBalancerCidrs: the same subnets' CIDRs).
+func newIngress(ctx *pulumi.Context, name string, args *Args, r *Region, parent pulumi.ResourceOption) error {
+	backends := make([]ingress.Backend, 0, len(args.Data.Services))
+	for _, svc := range args.Data.Services {
+		w := r.Workloads[svc]
+		backends = append(backends, ingress.Backend{
+			Service:           svc,
+			Namespace:         w.Namespace,
+			ServiceName:       w.ServiceName,
+			CanaryServiceName: w.CanaryServiceName,
+			CanaryWeight:      w.CanaryWeight,
+			Workload:          w,
+		})
+	}
+	in := args.Ingress
+	ing, err := ingress.New(ctx, name+"-ingress", &ingress.Args{
+		Region:                 args.Region,
+		AccountID:              args.AccountID,
+		DisplayName:            args.DisplayName,
+		VpcID:                  r.Network.VpcID,
+		VpcCidr:                args.Network.VpcCidr,
+		PublicSubnetIDs:        r.Network.PublicSubnetIDs,
+		CertificateArn:         in.CertificateArn,
+		OriginSecret:           in.OriginSecret,
+		DeletionProtection:     in.DeletionProtection,
+		AccessLogRetentionDays: in.AccessLogRetentionDays,
+		Backends:               backends,
+		Cluster: ingress.ClusterArgs{
+			Name:                r.Cluster.Name,
+			OidcProviderArn:     r.Cluster.OidcProviderArn,
+			OidcIssuerURL:       r.Cluster.OidcIssuerURL,
+			NodeSecurityGroupID: r.Cluster.NodeSecurityGroupID,
+			Provider:            r.Cluster.Provider,
+			NodeSelector:        map[string]string{cluster.NodeGroupLabel: cluster.SystemNodeGroup},
+		},
+	}, parent)
+	if err != nil {
+		return err
+	}
+	r.Ingress = ing
 	return nil
 }
 

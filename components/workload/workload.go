@@ -47,15 +47,17 @@ const (
 
 // Shutdown timing, one story from the pod to the load balancer: on SIGTERM
 // a service fails /readyz and keeps serving for ShutdownDelay while the
-// endpoints and the load balancer stop sending it new requests
-// (DeregistrationDelaySeconds, set on the target groups, is under the grace
-// period), then drains in-flight requests for at most ShutdownTimeout; the
-// kubelet kills it only after GracePeriodSeconds.
+// endpoints and the load balancer stop sending it new requests, then
+// drains in-flight requests for at most ShutdownTimeout; the kubelet kills
+// it only after GracePeriodSeconds. The target groups keep a deregistered
+// pod's open requests for DeregistrationDelaySeconds: the pod's whole
+// shutdown (a shorter delay would cut requests it is still finishing),
+// under the grace period.
 const (
 	ShutdownDelaySeconds       = 15
 	ShutdownTimeoutSeconds     = 20
 	GracePeriodSeconds         = ShutdownDelaySeconds + ShutdownTimeoutSeconds + 10
-	DeregistrationDelaySeconds = 30
+	DeregistrationDelaySeconds = ShutdownDelaySeconds + ShutdownTimeoutSeconds
 )
 
 // RuntimeSecretVariable is the variable that names the secret a service

@@ -395,6 +395,9 @@ func (p *pricer) database(r *planfile.Resource, region Regional, _ bool, c strin
 			p.notPriced(r, c, "provisioned IOPS of "+r.Name, "IOPS above the gp3 baseline are not priced")
 		}
 	}
+	if replica {
+		p.notPriced(r, c, "cross-region replication traffic", "inter-region data transfer of the replication stream (about 0.02 USD per GB out of the source region) depends on the write rate")
+	}
 	if days, ok := r.Number("performanceInsightsRetentionPeriod"); ok && days > 7 && r.Bool("performanceInsightsEnabled") {
 		p.notPriced(r, c, fmt.Sprintf("Performance Insights, %g days of history", days), "history beyond the free 7 days is priced per vCPU and is not in the table")
 	}

@@ -146,6 +146,7 @@ func TestPriceSmallPlan(t *testing.T) {
 	assert.Equal(t, "no price rule for this type in stacks/cost", notPriced["us-east-1 aws:dynamodb/table:Table"])
 	assert.Contains(t, notPriced["us-east-1 SQS queue"], "priced per request")
 	assert.Equal(t, "no prices for region af-south-1 in stacks/cost/prices.go", notPriced["af-south-1 NAT gateway"])
+	assert.Contains(t, notPriced["eu-west-1 cross-region replication traffic"], "depends on the write rate", "a replica's inbound stream is named, not priced")
 }
 
 // What the traffic path adds, when the plan has it: load balancer hours
@@ -255,5 +256,5 @@ func TestMarkdownTable(t *testing.T) {
 	table := cost.MarkdownTable([]*cost.Estimate{e})
 	assert.Equal(t, "| Stack | Per month (on demand) | By region | Largest components | Not priced |\n"+
 		"|---|---:|---|---|---|\n"+
-		"| s | $3,451.25 | af-south-1 $1.00, eu-west-1 $393.32, us-east-1 $3,056.93 | cluster $1,809.52, database $1,096.32, cache $479.61 | 4 items of 4 kinds |\n", table)
+		"| s | $3,451.25 | af-south-1 $1.00, eu-west-1 $393.32, us-east-1 $3,056.93 | cluster $1,809.52, database $1,096.32, cache $479.61 | 5 items of 5 kinds |\n", table)
 }

@@ -48,35 +48,36 @@ type Graph struct {
 // Notable are the types a node's label counts, with their label; other
 // resources (roles, policies, routes, ...) are in the node but not listed.
 var Notable = map[string]string{
-	"aws:ec2/vpc:Vpc":                                   "VPC",
-	"aws:ec2/natGateway:NatGateway":                     "NAT gateway",
-	"aws:ec2/vpcEndpoint:VpcEndpoint":                   "VPC endpoint",
-	"aws:eks/cluster:Cluster":                           "EKS cluster",
-	"aws:eks/nodeGroup:NodeGroup":                       "node group",
-	"aws:rds/instance:Instance":                         "PostgreSQL",
-	"aws:elasticache/replicationGroup:ReplicationGroup": "Redis",
-	"aws:sns/topic:Topic":                               "SNS topic",
-	"aws:sqs/queue:Queue":                               "SQS queue",
-	"aws:secretsmanager/secret:Secret":                  "secret",
-	"aws:kms/key:Key":                                   "KMS key",
-	"aws:ecr/repository:Repository":                     "ECR repository",
-	"aws:iam/role:Role":                                 "IAM role",
-	"kubernetes:apps/v1:Deployment":                     "Deployment",
-	"aws:lb/loadBalancer:LoadBalancer":                  "load balancer",
-	"aws:alb/loadBalancer:LoadBalancer":                 "load balancer",
-	"aws:lb/targetGroup:TargetGroup":                    "target group",
-	"aws:alb/targetGroup:TargetGroup":                   "target group",
-	"aws:cloudfront/distribution:Distribution":          "CloudFront",
-	"aws:wafv2/webAcl:WebAcl":                           "WAF web ACL",
-	"aws:route53/zone:Zone":                             "hosted zone",
-	"aws:route53/healthCheck:HealthCheck":               "health check",
-	"aws:acm/certificate:Certificate":                   "certificate",
-	"random:index/randomPassword:RandomPassword":        "generated password",
-	"random:index/randomBytes:RandomBytes":              "generated key",
-	"aws:cloudwatch/metricAlarm:MetricAlarm":            "alarm",
-	"aws:cloudwatch/dashboard:Dashboard":                "dashboard",
-	"aws:backup/vault:Vault":                            "backup vault",
-	"aws:backup/plan:Plan":                              "backup plan",
+	"aws:ec2/vpc:Vpc":                                           "VPC",
+	"aws:ec2/natGateway:NatGateway":                             "NAT gateway",
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                           "VPC endpoint",
+	"aws:eks/cluster:Cluster":                                   "EKS cluster",
+	"aws:eks/nodeGroup:NodeGroup":                               "node group",
+	"aws:rds/instance:Instance":                                 "PostgreSQL",
+	"aws:elasticache/replicationGroup:ReplicationGroup":         "Redis",
+	"aws:sns/topic:Topic":                                       "SNS topic",
+	"aws:sqs/queue:Queue":                                       "SQS queue",
+	"aws:secretsmanager/secret:Secret":                          "secret",
+	"aws:kms/key:Key":                                           "KMS key",
+	"aws:ecr/repository:Repository":                             "ECR repository",
+	"aws:ecr/replicationConfiguration:ReplicationConfiguration": "ECR replication rule",
+	"aws:iam/role:Role":                                         "IAM role",
+	"kubernetes:apps/v1:Deployment":                             "Deployment",
+	"aws:lb/loadBalancer:LoadBalancer":                          "load balancer",
+	"aws:alb/loadBalancer:LoadBalancer":                         "load balancer",
+	"aws:lb/targetGroup:TargetGroup":                            "target group",
+	"aws:alb/targetGroup:TargetGroup":                           "target group",
+	"aws:cloudfront/distribution:Distribution":                  "CloudFront",
+	"aws:wafv2/webAcl:WebAcl":                                   "WAF web ACL",
+	"aws:route53/zone:Zone":                                     "hosted zone",
+	"aws:route53/healthCheck:HealthCheck":                       "health check",
+	"aws:acm/certificate:Certificate":                           "certificate",
+	"random:index/randomPassword:RandomPassword":                "generated password",
+	"random:index/randomBytes:RandomBytes":                      "generated key",
+	"aws:cloudwatch/metricAlarm:MetricAlarm":                    "alarm",
+	"aws:cloudwatch/dashboard:Dashboard":                        "dashboard",
+	"aws:backup/vault:Vault":                                    "backup vault",
+	"aws:backup/plan:Plan":                                      "backup plan",
 }
 
 // edgeOnly are types the diagram draws as edges, not as a node's content:
@@ -310,14 +311,26 @@ func (g *Graph) WriteDOT(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "// Generated from the offline plan of stack %s by `make diagram STACK=%s`; do not edit.\n", g.Stack, g.Stack)
 	fmt.Fprintf(&b, "digraph %q {\n", g.Stack)
-	b.WriteString("  graph [rankdir=LR, compound=true, fontname=\"Helvetica\", fontsize=12, nodesep=0.3, ranksep=0.8];\n")
+	b.WriteString("  graph [rankdir=TB, compound=true, fontname=\"Helvetica\", fontsize=12, nodesep=0.3, ranksep=0.35];\n")
 	b.WriteString("  node [shape=box, style=\"rounded,filled\", fillcolor=\"#f5f7fa\", fontname=\"Helvetica\", fontsize=10];\n")
 	b.WriteString("  edge [fontname=\"Helvetica\", fontsize=9];\n")
+	// Inside a region the nodes are chained by invisible edges in their
+	// order (foundations first, then along a request): each region is a
+	// column, the regions stand side by side, and the flows between them
+	// run across instead of the regions piling into one tall rank.
 	var region = "\x00"
+	var column []string
+	closeRegion := func() {
+		for i := 1; i < len(column); i++ {
+			fmt.Fprintf(&b, "    %q -> %q [style=invis];\n", column[i-1], column[i])
+		}
+		column = nil
+		b.WriteString("  }\n")
+	}
 	for _, n := range g.Nodes {
 		if n.Region != region {
 			if region != "\x00" {
-				b.WriteString("  }\n")
+				closeRegion()
 			}
 			region = n.Region
 			label := regionLabel(region)
@@ -327,9 +340,10 @@ func (g *Graph) WriteDOT(w io.Writer) error {
 			fmt.Fprintf(&b, "  subgraph %q {\n    label=%q;\n    style=\"rounded\";\n", "cluster_"+regionLabel(region), label)
 		}
 		fmt.Fprintf(&b, "    %q [label=\"%s\"];\n", n.ID(), n.Label())
+		column = append(column, n.ID())
 	}
 	if region != "\x00" {
-		b.WriteString("  }\n")
+		closeRegion()
 	}
 	for _, e := range g.Edges {
 		label := e.Label

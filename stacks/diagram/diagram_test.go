@@ -115,6 +115,17 @@ func TestDOTIsDeterministic(t *testing.T) {
 	assert.Contains(t, dot, `label="us-east-1 (master: primaries, topics)";`)
 	assert.Contains(t, dot, `"us-east-1/databases" [label="databases\n1 PostgreSQL"];`)
 	assert.Contains(t, dot, `"us-east-1/topics" -> "eu-west-1/queues" [label="events", style=dashed];`)
+	assert.Contains(t, dot, `"us-east-1/databases" -> "us-east-1/topics" [style=invis];`, "a region's nodes chained in order: one column per region")
+	invisible := 0
+	for _, line := range strings.Split(dot, "\n") {
+		from, to, ok := strings.Cut(strings.TrimSuffix(strings.TrimSpace(line), " [style=invis];"), " -> ")
+		if !ok || !strings.HasSuffix(line, "[style=invis];") {
+			continue
+		}
+		invisible++
+		assert.Equal(t, strings.SplitN(from, "/", 2)[0], strings.SplitN(to, "/", 2)[0], "chained within one region only: %s", line)
+	}
+	assert.Equal(t, len(diagram.Build(twoRegions()).Nodes)-3, invisible, "one link between consecutive nodes of each of the three clusters")
 	assert.Less(t, strings.Index(dot, "cluster_global"), strings.Index(dot, "cluster_us-east-1"))
 	assert.Less(t, strings.Index(dot, "cluster_us-east-1"), strings.Index(dot, "cluster_eu-west-1"))
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
@@ -166,4 +167,52 @@ func TestFromInventoryRefusesAnObjectWithoutItsProvider(t *testing.T) {
 	}))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "kubernetes:core/v1:ConfigMap::settings: created without an explicit Kubernetes provider")
+}
+
+// A TargetGroupBinding is skipped where the chart that installs its CRD is
+// released on the same cluster, and sent (so the server refuses the kind
+// it does not serve, as a new cluster would) where it is not.
+func TestFromInventorySkipsKindsOfAChartOnTheSameCluster(t *testing.T) {
+	program := func(withChart bool) func(ctx *pulumi.Context) error {
+		return func(ctx *pulumi.Context) error {
+			prov, err := kubernetes.NewProvider(ctx, "cluster", &kubernetes.ProviderArgs{})
+			if err != nil {
+				return err
+			}
+			if withChart {
+				if _, err := helmv3.NewRelease(ctx, "lbc", &helmv3.ReleaseArgs{
+					Chart: pulumi.String("aws-load-balancer-controller"), Version: pulumi.String("1.13.0"),
+					Namespace: pulumi.String("kube-system"),
+				}, pulumi.Provider(prov)); err != nil {
+					return err
+				}
+			}
+			_, err = apiextensions.NewCustomResource(ctx, "auth", &apiextensions.CustomResourceArgs{
+				ApiVersion: pulumi.String("elbv2.k8s.aws/v1beta1"),
+				Kind:       pulumi.String("TargetGroupBinding"),
+				Metadata:   metav1.ObjectMetaArgs{Name: pulumi.String("auth"), Namespace: pulumi.String("auth")},
+				OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{
+					"serviceRef":     pulumi.Map{"name": pulumi.String("auth"), "port": pulumi.Int(80)},
+					"targetGroupARN": pulumi.String("arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/auth-1/2"),
+				}},
+			}, pulumi.Provider(prov))
+			return err
+		}
+	}
+	got, err := FromInventory(planOf(t, program(true)))
+	require.NoError(t, err)
+	assert.Zero(t, got.Count())
+	var reasons []string
+	for _, s := range got.Skipped {
+		if s.Name == "auth" {
+			reasons = append(reasons, s.Reason)
+		}
+	}
+	require.Len(t, reasons, 1)
+	assert.Contains(t, reasons[0], "aws-load-balancer-controller chart")
+
+	got, err = FromInventory(planOf(t, program(false)))
+	require.NoError(t, err)
+	require.Equal(t, 1, got.Count(), "without the chart the binding goes to the server")
+	assert.Equal(t, "TargetGroupBinding", got.Clusters[0].Objects[0].Kind())
 }

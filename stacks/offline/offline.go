@@ -5,11 +5,13 @@
 package offline
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/example/ecommerce-platform/stacks"
 	"github.com/example/ecommerce-platform/stacks/config"
 	"github.com/example/ecommerce-platform/stacks/plan"
+	"github.com/example/ecommerce-platform/stacks/planfile"
 )
 
 // Result is one offline plan: what the stack would create, and its
@@ -61,4 +63,25 @@ func Raw(cfg map[string]string) map[string]string {
 		}
 	}
 	return raw
+}
+
+// PlanFile is the stack's plan as `make plan OUT=` writes it (every secret
+// redacted), read back as the plain values the tools over a plan (cost,
+// diagram) take.
+func PlanFile(dir, stack string) (*planfile.Plan, error) {
+	inv, err := PlanStack(dir, stack)
+	if err != nil {
+		return nil, err
+	}
+	return FromInventory(inv)
+}
+
+// FromInventory converts an inventory through its plan-file JSON, so a tool
+// sees exactly what it would read from the file.
+func FromInventory(inv *plan.Inventory) (*planfile.Plan, error) {
+	b, err := json.Marshal(inv)
+	if err != nil {
+		return nil, err
+	}
+	return planfile.Read(b)
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/ecommerce-platform/stacks/plan/lookups"
 )
 
 // Resource is one registered resource as the program sent it.
@@ -39,8 +41,8 @@ type Resource struct {
 
 // Mocks answers the engine with realistic ids, ARNs and endpoints so that
 // values derived from outputs (policies, kubeconfigs, endpoints) are shaped
-// like real ones. It fails every invoke: the program must not look anything
-// up, or it could not run offline.
+// like real ones. It fails every invoke but the few package lookups lists:
+// the program must not look anything up, or it could not run offline.
 type Mocks struct {
 	project, stack string
 
@@ -71,9 +73,20 @@ func (m *Mocks) Resources() []*Resource {
 	return out
 }
 
-// Call rejects invokes (data-source lookups).
+// Call answers the lookups listed in package lookups, in the region of
+// the provider the invoke went through, and rejects every other invoke.
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return nil, fmt.Errorf("invoke %s is not allowed: the program must run without a cloud account, so it may not look anything up", args.Token)
+	m.mu.Lock()
+	region := m.regions[providerID(args.Provider)]
+	m.mu.Unlock()
+	out, ok, err := lookups.Answer(args.Token, args.Args.Mappable(), region)
+	if !ok {
+		return nil, fmt.Errorf("invoke %s is not allowed: the program must run without a cloud account, so it may not look anything up (answered offline: %v)", args.Token, lookups.Tokens())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", args.Token, err)
+	}
+	return resource.NewPropertyMapFromMap(out), nil
 }
 
 // urnOf computes the URN exactly as the mock monitor does.

@@ -81,6 +81,36 @@ func typeOutputs(r *Resource, region, acct, h, physical string) map[string]any {
 			"registryId":    acct,
 			"repositoryUrl": fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", acct, region, name),
 		}
+	case "aws:lb/loadBalancer:LoadBalancer":
+		suffix := fmt.Sprintf("app/%s/%s", physical, h[:16])
+		digits := ""
+		for _, c := range h[:10] {
+			digits += fmt.Sprint(int(c) % 10)
+		}
+		return map[string]any{
+			"name":      physical,
+			"arn":       fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/%s", region, acct, suffix),
+			"arnSuffix": suffix,
+			"dnsName":   fmt.Sprintf("%s-%s.%s.elb.amazonaws.com", physical, digits, region),
+			"zoneId":    albZoneID(region, h),
+		}
+	case "aws:lb/targetGroup:TargetGroup":
+		suffix := fmt.Sprintf("targetgroup/%s/%s", physical, h[:16])
+		return map[string]any{
+			"name":      physical,
+			"arn":       fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:%s", region, acct, suffix),
+			"arnSuffix": suffix,
+		}
+	case "aws:lb/listener:Listener":
+		return map[string]any{"arn": fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:listener/app/%s/%s", region, acct, h[:16], h[16:32])}
+	case "aws:lb/listenerRule:ListenerRule":
+		return map[string]any{"arn": fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:listener-rule/app/%s/%s", region, acct, h[:16], h[16:32])}
+	case "aws:s3/bucketV2:BucketV2":
+		name := str("bucket")
+		if name == "" {
+			name = strings.ToLower(physical)
+		}
+		return map[string]any{"bucket": name, "arn": "arn:aws:s3:::" + name}
 	case "random:index/randomBytes:RandomBytes":
 		n := 32
 		if v := r.Inputs["length"]; v.IsNumber() {
@@ -102,6 +132,24 @@ func typeOutputs(r *Resource, region, acct, h, physical string) map[string]any {
 		return map[string]any{"result": pw}
 	}
 	return nil
+}
+
+// albZoneIDs are the canonical hosted zones of application load balancers
+// by region (what a Route 53 alias to one names); other regions get a
+// made-up id of the same shape.
+var albZoneIDs = map[string]string{
+	"us-east-1":  "Z35SXDOTRQ7X7K",
+	"us-east-2":  "Z3AADJGX6KTTL2",
+	"us-west-2":  "Z1H1FL5HABSF5",
+	"eu-west-1":  "Z32O12XQLNTSW2",
+	"ap-south-1": "ZP97RAFLXTNZK",
+}
+
+func albZoneID(region, h string) string {
+	if z, ok := albZoneIDs[region]; ok {
+		return z
+	}
+	return "Z" + strings.ToUpper(h[:13])
 }
 
 func shortRegion(region string) string {

@@ -63,6 +63,14 @@ var (
 	pulumiUp     = regexp.MustCompile(`(?m)^[^#\n]*\bpulumi\s+up\b`)
 )
 
+// DeployRunnerLabel marks the self-hosted runners that may deploy, one per
+// stack (with the stack's name as a second label); reachCheck is the script
+// every up job runs first.
+const (
+	DeployRunnerLabel = "ecommerce-deploy"
+	reachCheck        = "scripts/check-deploy-reach.sh"
+)
+
 // job is one job of one workflow.
 type job struct {
 	file, name string
@@ -224,8 +232,38 @@ func checkPermissions(j *job, top *yaml.Node, wfs map[string]*workflow, p func(s
 }
 
 // checkUpJob: an environment (its protection rules and its deploy role),
-// and the stack's concurrency group, never cancelled mid-up.
+// and the stack's concurrency group, never cancelled mid-up; the
+// self-hosted deploy runner, the only place outside the clusters that
+// their API servers admit, and the check that it reaches them before the
+// up starts (docs/delivery.md, "Private cluster endpoints").
 func checkUpJob(j *job, p func(string, ...any)) {
+	labels := map[string]bool{}
+	if ro := get(j.node, "runs-on"); ro != nil {
+		if ro.Kind == yaml.SequenceNode {
+			for _, l := range ro.Content {
+				labels[l.Value] = true
+			}
+		} else {
+			labels[ro.Value] = true
+		}
+	}
+	if !labels["self-hosted"] || !labels[DeployRunnerLabel] {
+		p("runs pulumi up on a runner other than [self-hosted, %s, <stack>]: only the deploy runner's address reaches the clusters' API servers", DeployRunnerLabel)
+	}
+	checked := false
+	for _, s := range j.steps() {
+		r := get(s, "run")
+		if r == nil {
+			continue
+		}
+		if strings.Contains(r.Value, reachCheck) {
+			checked = true
+		}
+		if pulumiUp.MatchString(r.Value) && !checked {
+			p("runs pulumi up before %s: an unreachable cluster would fail the up half-way", reachCheck)
+			break
+		}
+	}
 	if env := get(j.node, "environment"); env == nil || (env.Kind == yaml.ScalarNode && strings.TrimSpace(env.Value) == "") {
 		p("runs pulumi up without an environment")
 	}

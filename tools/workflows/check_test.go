@@ -40,7 +40,7 @@ on: push
 permissions: {}
 jobs:
   deploy:
-    runs-on: ubuntu-latest
+    runs-on: [self-hosted, linux, ecommerce-deploy, prod]
     environment: prod
     concurrency:
       group: pulumi-prod
@@ -56,6 +56,7 @@ jobs:
         with:
           role-to-assume: arn:aws:iam::111111111111:role/deploy
           aws-region: us-east-1
+      - run: scripts/check-deploy-reach.sh prod
       - run: pulumi up --stack prod --yes
 `
 
@@ -82,6 +83,10 @@ func TestCheckCatchesEachFlaw(t *testing.T) {
 		{"job write-all", "    permissions:\n      contents: read\n      id-token: write\n", "    permissions: write-all\n", `job deploy: permissions "write-all"`},
 		{"token left in .git/config", "        with:\n          persist-credentials: false\n", "", "set persist-credentials: false"},
 		{"pull_request_target", "on: push", "on: pull_request_target", "pull_request_target runs with secrets"},
+		{"hosted runner", "runs-on: [self-hosted, linux, ecommerce-deploy, prod]", "runs-on: ubuntu-latest", "runs pulumi up on a runner other than [self-hosted, ecommerce-deploy, <stack>]"},
+		{"another self-hosted runner", "ecommerce-deploy, prod]", "prod]", "runs pulumi up on a runner other than"},
+		{"no reach check", "      - run: scripts/check-deploy-reach.sh prod\n", "", "runs pulumi up before scripts/check-deploy-reach.sh"},
+		{"reach check after the up", "      - run: scripts/check-deploy-reach.sh prod\n      - run: pulumi up --stack prod --yes\n", "      - run: pulumi up --stack prod --yes\n      - run: scripts/check-deploy-reach.sh prod\n", "runs pulumi up before scripts/check-deploy-reach.sh"},
 		{"pulumi/actions up", "- run: pulumi up --stack prod --yes", "- uses: pulumi/actions@1111111111111111111111111111111111111111 # v6\n        with:\n          command: up", "pulumi/actions is not a reviewed action"},
 	}
 	for _, c := range cases {

@@ -6,8 +6,10 @@
 // Installed as pulumi-resource-<package>, it accepts every configuration
 // and every input as they are, plans no change to an existing resource,
 // computes no output (every output stays unknown, as for a real provider
-// before the cloud answers), and refuses lookups (invokes), method calls,
-// reads and actual creation, each with an error that names the operation.
+// before the cloud answers), answers the few lookups listed in
+// stacks/plan/lookups as the mock engine does, and refuses every other
+// lookup (invoke), method calls, reads and actual creation, each with an
+// error that names the operation.
 // So a preview through it shows what the engine itself checks: the
 // program's registrations, URNs, parents, explicit providers, config
 // schema and plugin versions. The providers' own input checks are not
@@ -20,14 +22,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+
+	"github.com/example/ecommerce-platform/stacks/plan/lookups"
 )
 
 func main() {
@@ -62,6 +68,9 @@ func serve(s pulumirpc.ResourceProviderServer) error {
 type stub struct {
 	pulumirpc.UnimplementedResourceProviderServer
 	pkg string
+
+	mu     sync.Mutex
+	region string // from Configure, for the lookups that differ by region
 }
 
 func (s *stub) refuse(what string) error {
@@ -92,7 +101,14 @@ func (s *stub) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumirpc.D
 // Configure accepts secrets, resource references and outputs as inputs, so
 // the engine sends them unchanged; without preview support the engine asks
 // for no planned outputs and leaves them unknown.
-func (s *stub) Configure(context.Context, *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
+func (s *stub) Configure(_ context.Context, req *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
+	region := req.GetVariables()[s.pkg+":config:region"]
+	if r, ok := req.GetArgs().GetFields()["region"]; ok && r.GetStringValue() != "" {
+		region = r.GetStringValue()
+	}
+	s.mu.Lock()
+	s.region = region
+	s.mu.Unlock()
 	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, AcceptResources: true, AcceptOutputs: true}, nil
 }
 
@@ -104,8 +120,24 @@ func (s *stub) Diff(context.Context, *pulumirpc.DiffRequest) (*pulumirpc.DiffRes
 	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
 }
 
+// Invoke answers a lookup of package lookups, as the mock engine does, and
+// refuses any other.
 func (s *stub) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
-	return nil, s.refuse(fmt.Sprintf("lookup %s (the program must run without a cloud account, so it may not look anything up)", req.GetTok()))
+	s.mu.Lock()
+	region := s.region
+	s.mu.Unlock()
+	out, ok, err := lookups.Answer(req.GetTok(), req.GetArgs().AsMap(), region)
+	if !ok {
+		return nil, s.refuse(fmt.Sprintf("lookup %s (the program must run without a cloud account, so it may not look anything up; answered offline: %v)", req.GetTok(), lookups.Tokens()))
+	}
+	if err != nil {
+		return nil, s.refuse(fmt.Sprintf("lookup %s: %v", req.GetTok(), err))
+	}
+	ret, err := structpb.NewStruct(out)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "stand-in %s provider: lookup %s: %v", s.pkg, req.GetTok(), err)
+	}
+	return &pulumirpc.InvokeResponse{Return: ret}, nil
 }
 
 func (s *stub) Call(_ context.Context, req *pulumirpc.CallRequest) (*pulumirpc.CallResponse, error) {
