@@ -71,7 +71,7 @@ func TestEdgeLivesInUsEast1WhateverTheRegions(t *testing.T) {
 	regions := map[string]string{}
 	for _, typ := range []string{acmCert, wafACL, "aws:cloudwatch/logGroup:LogGroup"} {
 		for _, r := range run.inv.OfType(typ) {
-			if strings.Contains(r.URN, "ecommerce:edge:Global$") {
+			if strings.Contains(r.URN, "ecommerce:edge:Edge$") {
 				regions[r.Name] = r.Region
 			}
 		}

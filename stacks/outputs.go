@@ -49,6 +49,9 @@ func (p *Platform) TrafficOutputs() pulumi.Map {
 		out["nameServers"] = p.Edge.NameServers
 		out["webAclArn"] = p.Edge.WebACLArn
 	}
+	if p.Routing != nil {
+		out["distributionDomain"] = p.Routing.DistributionDomain
+	}
 	return out
 }
 

@@ -162,7 +162,7 @@ func NewGlobal(ctx *pulumi.Context, name string, args *GlobalArgs, opts ...pulum
 		return nil, err
 	}
 	g := &Global{RegionalCertificates: map[string]pulumi.StringOutput{}}
-	if err := ctx.RegisterComponentResource("ecommerce:edge:Global", name, g, opts...); err != nil {
+	if err := ctx.RegisterComponentResource("ecommerce:edge:Edge", name, g, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(g)
@@ -207,6 +207,11 @@ func NewGlobal(ctx *pulumi.Context, name string, args *GlobalArgs, opts ...pulum
 		"cdnLogGroupArn":  g.CdnLogGroupArn,
 	})
 }
+
+// OriginSecretHeader is the header CloudFront adds to every origin
+// request with OriginSecret; the load balancers' listener rules require it
+// (ingress.OriginHeader, the same name: a stack test pins them).
+const OriginSecretHeader = "X-Origin-Secret"
 
 // certSpec is one certificate: its logical name, region, provider and
 // names (the first is its common name).

@@ -210,7 +210,7 @@ func TestOriginSecretIsGeneratedAndSecret(t *testing.T) {
 func TestEveryChildIsParentedAndOnAnExplicitProvider(t *testing.T) {
 	inv, _, err := runGlobal(t, goodArgs)
 	require.NoError(t, err)
-	comp := inv.Find("ecommerce:edge:Global", "edge")
+	comp := inv.Find("ecommerce:edge:Edge", "edge")
 	require.NotNil(t, comp)
 	for _, r := range inv.Descendants(comp) {
 		require.NotNil(t, inv.ProviderOf(r), "%s %s has an explicit provider", r.Type, r.Name)
