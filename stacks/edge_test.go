@@ -8,10 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/ecommerce-platform/stacks"
+	"github.com/example/ecommerce-platform/stacks/config"
 	"github.com/example/ecommerce-platform/stacks/plan"
 )
 
@@ -68,12 +71,12 @@ func TestEdgeLivesInUsEast1WhateverTheRegions(t *testing.T) {
 	regions := map[string]string{}
 	for _, typ := range []string{acmCert, wafACL, "aws:cloudwatch/logGroup:LogGroup"} {
 		for _, r := range run.inv.OfType(typ) {
-			if strings.Contains(r.URN, "ecommerce:edge:Global$") {
+			if strings.Contains(r.URN, "ecommerce:edge:Edge$") {
 				regions[r.Name] = r.Region
 			}
 		}
 	}
-	assert.Equal(t, map[string]string{"cert-edge": "us-east-1", "cert-eu-west-1": "eu-west-1", "waf": "us-east-1", "waf-logs": "us-east-1"}, regions)
+	assert.Equal(t, map[string]string{"cert-edge": "us-east-1", "cert-eu-west-1": "eu-west-1", "waf": "us-east-1", "waf-logs": "us-east-1", "cdn-logs": "us-east-1"}, regions)
 }
 
 // Every validation record is in the stack's zone (created here, since the
@@ -137,4 +140,34 @@ func TestInvalidTrafficConfigCreatesNothing(t *testing.T) {
 		assert.Contains(t, err.Error(), "ecommerce:"+key+":", key)
 		assert.Empty(t, inv.Resources, "%s: nothing is registered before validation passes", key)
 	}
+}
+
+// The stack tells operators where the API is and, for a zone it created,
+// which name servers to delegate to.
+func TestTrafficOutputs(t *testing.T) {
+	proj, err := plan.LoadProject("..")
+	require.NoError(t, err)
+	raw, err := proj.Config("..", "prod")
+	require.NoError(t, err)
+	var got map[string]any
+	_, err = plan.Run(proj.Name, "prod", raw, func(ctx *pulumi.Context) error {
+		cfg, err := config.Load(ctx)
+		if err != nil {
+			return err
+		}
+		p, err := stacks.Build(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		res, err := internals.UnsafeAwaitOutput(ctx.Context(), p.TrafficOutputs().ToMapOutput())
+		got, _ = res.Value.(map[string]any)
+		return err
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "api.shop.example.com", got["apiHost"])
+	assert.Equal(t, "origin.api.shop.example.com", got["originHost"])
+	assert.Equal(t, "active-active", got["model"])
+	assert.Equal(t, "api.us-east-1.shop.example.com", got["masterOrigin"])
+	assert.Len(t, got["nameServers"], 4, "the created zone's name servers, to delegate to")
+	assert.Contains(t, got["webAclArn"], ":global/webacl/")
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/example/ecommerce-platform/components/database"
+	"github.com/example/ecommerce-platform/components/edge"
 	"github.com/example/ecommerce-platform/components/region"
 	"github.com/example/ecommerce-platform/stacks/config"
 )
@@ -29,6 +30,29 @@ func (p *Platform) export(ctx *pulumi.Context) {
 	ctx.Export("environment", pulumi.String(p.Config.Environment))
 	ctx.Export("masterRegion", pulumi.String(p.Config.MasterRegion))
 	ctx.Export("regions", summary)
+	ctx.Export("traffic", p.TrafficOutputs())
+}
+
+// TrafficOutputs is the "traffic" stack output: the public API host, the
+// model, the zone and, for a zone the stack created, the name servers to
+// delegate to from the parent zone.
+func (p *Platform) TrafficOutputs() pulumi.Map {
+	cfg := p.Config
+	out := pulumi.Map{
+		"apiHost":      pulumi.String(cfg.APIHost()),
+		"originHost":   pulumi.String(edge.OriginHost(cfg.APIHost())),
+		"model":        pulumi.String(cfg.Traffic.Model),
+		"masterOrigin": pulumi.String(edge.RegionalHost(cfg.MasterRegion, cfg.Traffic.Domain)),
+	}
+	if p.Edge != nil {
+		out["zoneId"] = p.Edge.ZoneID
+		out["nameServers"] = p.Edge.NameServers
+		out["webAclArn"] = p.Edge.WebACLArn
+	}
+	if p.Routing != nil {
+		out["distributionDomain"] = p.Routing.DistributionDomain
+	}
+	return out
 }
 
 // RegionData is what the stack exports of one region's data layer: its

@@ -1,11 +1,14 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/example/ecommerce-platform/components/backup"
 	"github.com/example/ecommerce-platform/components/edge"
 	"github.com/example/ecommerce-platform/components/global"
+	"github.com/example/ecommerce-platform/components/ingress"
 	"github.com/example/ecommerce-platform/components/messaging"
 	"github.com/example/ecommerce-platform/components/region"
 	"github.com/example/ecommerce-platform/components/registry"
@@ -157,7 +160,61 @@ func (p *Platform) wiring(ctx *pulumi.Context) error {
 	if err := p.backups(ctx); err != nil {
 		return err
 	}
-	return p.replication(ctx)
+	if err := p.replication(ctx); err != nil {
+		return err
+	}
+	return p.routing(ctx)
+}
+
+// routing builds the traffic path across regions once every region's
+// load balancer exists: the records the model calls for, the regions'
+// health checks, CloudFront and, in active-active, the write-routing
+// edge functions (the master's origin follows masterRegion).
+func (p *Platform) routing(ctx *pulumi.Context) error {
+	cfg := p.Config
+	origins := map[string]edge.Origin{}
+	var regions []string
+	for _, r := range p.Regions {
+		if r.Ingress == nil {
+			return fmt.Errorf("region %s has no load balancer to route to", r.Name)
+		}
+		tgs := map[string]pulumi.StringInput{}
+		for _, svc := range config.Services {
+			tg, ok := r.Ingress.TargetGroups[svc]
+			if !ok {
+				return fmt.Errorf("region %s has no target group for %s", r.Name, svc)
+			}
+			tgs[svc] = tg.ArnSuffix
+		}
+		origins[r.Name] = edge.Origin{
+			DNSName:      r.Ingress.DNSName,
+			ZoneID:       r.Ingress.ZoneID,
+			LoadBalancer: r.Ingress.ArnSuffix,
+			TargetGroups: tgs,
+		}
+		regions = append(regions, r.Name)
+	}
+	routing, err := edge.NewRouting(ctx, "routing", &edge.RoutingArgs{
+		Name:            cfg.StackName(ctx.Project()),
+		Model:           cfg.Traffic.Model,
+		Domain:          cfg.Traffic.Domain,
+		APIHost:         cfg.APIHost(),
+		ZoneID:          p.Edge.ZoneID,
+		MasterRegion:    cfg.MasterRegion,
+		Regions:         regions,
+		Origins:         origins,
+		RegionProviders: p.Providers,
+		EdgeProvider:    p.Providers[EdgeRegion],
+		OriginHeader:    ingress.OriginHeader,
+		OriginSecret:    p.Edge.OriginSecret,
+		Certificate:     p.Edge.EdgeCertificate,
+		WebACLArn:       p.Edge.WebACLArn,
+		LogGroupArn:     p.Edge.CdnLogGroupArn,
+		PriceClass:      cfg.PriceClass(),
+		StickySeconds:   cfg.Traffic.StickySeconds,
+	})
+	p.Routing = routing
+	return err
 }
 
 // backups back the master's primaries up into its vault, copied to the

@@ -34,7 +34,7 @@ func TestGlobalPhaseHoldsTheStackWideSecrets(t *testing.T) {
 			continue
 		}
 		assert.Empty(t, regionOf(run.inv, r), "%s is under no region", r.Name)
-		assert.True(t, strings.Contains(urn, "ecommerce:global:Global$") || strings.Contains(urn, "ecommerce:edge:Global$"),
+		assert.True(t, strings.Contains(urn, "ecommerce:global:Global$") || strings.Contains(urn, "ecommerce:edge:Edge$"),
 			"%s is a child of a global component", r.Name)
 		for _, region := range []string{"us-east-1", "eu-west-1", "ap-south-1"} {
 			assert.NotContains(t, r.Name, region, "%s is named without a region", r.Name)

@@ -6,8 +6,9 @@
 //     secret and the web ACL of the traffic path), with a random provider
 //     and a us-east-1 provider whatever the master region is;
 //   - regions: one Region component each, master first;
-//   - wiring: what crosses regions (the event subscriptions; next DNS
-//     records and CDN origins).
+//   - wiring: what crosses regions (the event subscriptions, the image
+//     replication, the DNS records per deployment model, the regions'
+//     health checks and CloudFront).
 package stacks
 
 import (
@@ -55,6 +56,9 @@ type Platform struct {
 	// Edge is the traffic path's global half: zone, certificates (each
 	// region's and CloudFront's), origin secret, web ACL.
 	Edge *edge.Global
+	// Routing is the traffic path across regions (wiring phase): DNS per
+	// model, health checks, CloudFront, the edge functions.
+	Routing *edge.Routing
 	// Regions in build order, master first.
 	Regions []*region.Region
 	// Master is the master region (also Regions[0]).

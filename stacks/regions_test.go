@@ -41,10 +41,20 @@ func TestNoResourceEscapesItsRegion(t *testing.T) {
 					// each region's certificate in its region, everything
 					// else in the edge region.
 					switch {
-					case strings.Contains(r.URN, "ecommerce:edge:Global$"):
+					case strings.Contains(r.URN, "ecommerce:edge:Edge$"):
 						want := stacks.EdgeRegion
 						if region, ok := strings.CutPrefix(r.Name, "cert-"); ok && region != "edge" {
 							want = region
+						}
+						assert.Equal(t, want, r.Region, "%s %s", r.Type, r.Name)
+						continue
+					case strings.Contains(r.URN, "ecommerce:edge:Routing$"):
+						// A region's alarms watch its load balancer from
+						// its region; everything else is global.
+						want := stacks.EdgeRegion
+						if r.Type == "aws:cloudwatch/metricAlarm:MetricAlarm" {
+							want = strings.TrimPrefix(r.Name, "health-") // health-<region>-<service>
+							want = want[:strings.LastIndex(want, "-")]
 						}
 						assert.Equal(t, want, r.Region, "%s %s", r.Type, r.Name)
 						continue
@@ -152,7 +162,7 @@ func TestEveryResourceHasAComponentParent(t *testing.T) {
 			topLevel := map[string]bool{
 				"pulumi:providers:aws": true, "pulumi:providers:random": true,
 				"ecommerce:global:Global": true, "ecommerce:region:Region": true, "ecommerce:messaging:Subscriptions": true,
-				"ecommerce:registry:Replication": true, "ecommerce:edge:Global": true, "ecommerce:backup:Plan": true,
+				"ecommerce:registry:Replication": true, "ecommerce:edge:Edge": true, "ecommerce:edge:Routing": true, "ecommerce:backup:Plan": true,
 			}
 			for _, r := range inv.Resources {
 				if topLevel[r.Type] {

@@ -26,7 +26,7 @@ func TestEncryptionEverywhere(t *testing.T) {
 				assert.Equal(t, []any{"secrets"}, c.Get("encryptionConfig.resources"))
 			}
 			for _, g := range inv.OfType("aws:cloudwatch/logGroup:LogGroup") {
-				if parent := inv.Lookup(g.Parent); parent != nil && parent.Type == "ecommerce:edge:Global" {
+				if parent := inv.Lookup(g.Parent); parent != nil && parent.Type == "ecommerce:edge:Edge" {
 					// The edge's logs live in us-east-1 whatever the
 					// regions, under the edge's own logs key.
 					key := inv.Find("aws:kms/key:Key", "waf-logs")

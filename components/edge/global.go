@@ -88,8 +88,8 @@ type Global struct {
 	// NameServers of a zone the stack created (delegate to them from the
 	// parent zone); empty for an existing zone.
 	NameServers pulumi.StringArrayOutput `pulumi:"nameServers"`
-	// OriginSecret is the value CloudFront sends in OriginSecretHeader and
-	// every load balancer requires (secret).
+	// OriginSecret is the value CloudFront sends in the origin header
+	// (ingress.OriginHeader) and every load balancer requires (secret).
 	OriginSecret pulumi.StringOutput
 	// RegionalCertificates are the validated certificate ARNs by region,
 	// for each region's load balancer: api.<region>.<domain> and the
@@ -102,11 +102,11 @@ type Global struct {
 	WebACLArn pulumi.StringOutput `pulumi:"webAclArn"`
 	// WafLogGroup is the WAF log group's name (aws-waf-logs-...).
 	WafLogGroup pulumi.StringOutput `pulumi:"wafLogGroup"`
+	// CdnLogGroupArn is the log group CloudFront's access logs (standard
+	// logging v2) are delivered to, in Region, encrypted and retained like
+	// the WAF's; the distribution's delivery is made in the wiring phase.
+	CdnLogGroupArn pulumi.StringOutput `pulumi:"cdnLogGroupArn"`
 }
-
-// OriginSecretHeader is the header CloudFront adds to every origin
-// request and the load balancers check.
-const OriginSecretHeader = "X-Origin-Secret"
 
 func (a *GlobalArgs) check() error {
 	p := check.New("edge")
@@ -162,7 +162,7 @@ func NewGlobal(ctx *pulumi.Context, name string, args *GlobalArgs, opts ...pulum
 		return nil, err
 	}
 	g := &Global{RegionalCertificates: map[string]pulumi.StringOutput{}}
-	if err := ctx.RegisterComponentResource("ecommerce:edge:Global", name, g, opts...); err != nil {
+	if err := ctx.RegisterComponentResource("ecommerce:edge:Edge", name, g, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(g)
@@ -204,8 +204,14 @@ func NewGlobal(ctx *pulumi.Context, name string, args *GlobalArgs, opts ...pulum
 		"edgeCertificate": g.EdgeCertificate,
 		"webAclArn":       g.WebACLArn,
 		"wafLogGroup":     g.WafLogGroup,
+		"cdnLogGroupArn":  g.CdnLogGroupArn,
 	})
 }
+
+// OriginSecretHeader is the header CloudFront adds to every origin
+// request with OriginSecret; the load balancers' listener rules require it
+// (ingress.OriginHeader, the same name: a stack test pins them).
+const OriginSecretHeader = "X-Origin-Secret"
 
 // certSpec is one certificate: its logical name, region, provider and
 // names (the first is its common name).
@@ -322,20 +328,20 @@ func deref(s *string) string {
 	return *s
 }
 
-// webACL creates the log key, the log group and its delivery policy, the
-// web ACL and its logging.
+// webACL creates the log key, the WAF's and CloudFront's log groups and
+// their delivery policy, the web ACL and its logging.
 func (g *Global) webACL(ctx *pulumi.Context, args *GlobalArgs, parent, onEdge pulumi.ResourceOption) error {
-	// The WAF's logs are the only logs in Region this phase makes, and a
-	// regional key would follow its region's life (and not exist when
-	// us-east-1 is not one of the regions): the edge has a logs key of its
-	// own, with the same policy as every region's.
+	// The edge's logs (WAF, CloudFront) live in Region whatever the
+	// regions, and a regional key would follow its region's life (and not
+	// exist when us-east-1 is not one of the regions): the edge has a logs
+	// key of its own, with the same policy as every region's.
 	// No alarm publishes with a logs key: no alarm prefix.
 	policy, err := keys.Policy(keys.Logs, args.AccountID, Region, args.Name, "")
 	if err != nil {
 		return err
 	}
 	key, err := kms.NewKey(ctx, "waf-logs", &kms.KeyArgs{
-		Description:          pulumi.Sprintf("%s: WAF logs of the CloudFront web ACL", args.Name),
+		Description:          pulumi.Sprintf("%s: the edge's logs (WAF, CloudFront)", args.Name),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(30),
 		Policy:               pulumi.String(policy),
@@ -359,11 +365,21 @@ func (g *Global) webACL(ctx *pulumi.Context, args *GlobalArgs, parent, onEdge pu
 	if err != nil {
 		return err
 	}
-	delivery, err := logs.NewDeliveryPolicy(ctx, "waf-log-delivery", &logs.DeliveryPolicyArgs{
-		PolicyName:   args.Name + "-waf-log-delivery",
+	// The vendedlogs prefix keeps CloudWatch Logs from growing an
+	// account-wide resource policy per group (its size is capped).
+	cdn, err := logs.NewGroup(ctx, "cdn-logs", &logs.GroupArgs{
+		Name:          pulumi.Sprintf("/aws/vendedlogs/cloudfront/%s", args.Name),
+		RetentionDays: args.LogRetentionDays,
+		KmsKeyArn:     key.Arn,
+	}, parent, onEdge)
+	if err != nil {
+		return err
+	}
+	delivery, err := logs.NewDeliveryPolicy(ctx, "log-delivery", &logs.DeliveryPolicyArgs{
+		PolicyName:   args.Name + "-edge-log-delivery",
 		Region:       Region,
 		AccountID:    args.AccountID,
-		LogGroupArns: []pulumi.StringInput{group.Arn},
+		LogGroupArns: []pulumi.StringInput{group.Arn, cdn.Arn},
 	}, parent, onEdge)
 	if err != nil {
 		return err
@@ -437,6 +453,6 @@ func (g *Global) webACL(ctx *pulumi.Context, args *GlobalArgs, parent, onEdge pu
 	}, parent, onEdge, pulumi.DependsOn([]pulumi.Resource{delivery})); err != nil {
 		return err
 	}
-	g.WebACLArn, g.WafLogGroup = acl.Arn, group.Name
+	g.WebACLArn, g.WafLogGroup, g.CdnLogGroupArn = acl.Arn, group.Name, cdn.Arn
 	return nil
 }

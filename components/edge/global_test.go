@@ -160,9 +160,8 @@ func TestWebACLIsCloudFrontScopedAndLogged(t *testing.T) {
 	assert.ElementsMatch(t, edge.ManagedRuleGroups, managed)
 	assert.EqualValues(t, 2000, limit)
 
-	groups := inv.OfType("aws:cloudwatch/logGroup:LogGroup")
-	require.Len(t, groups, 1)
-	lg := groups[0]
+	lg := inv.Find("aws:cloudwatch/logGroup:LogGroup", "waf-logs")
+	require.NotNil(t, lg)
 	assert.Equal(t, "aws-waf-logs-ecommerce-prod", lg.Get("name"))
 	assert.EqualValues(t, 365, lg.Get("retentionInDays"))
 	assert.Equal(t, edge.Region, lg.Region)
@@ -175,7 +174,7 @@ func TestWebACLIsCloudFrontScopedAndLogged(t *testing.T) {
 	require.Len(t, logging, 1)
 	assert.True(t, inv.WaitsFor(logging[0], acl))
 	assert.True(t, inv.WaitsFor(logging[0], lg))
-	policy := inv.Find("aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "waf-log-delivery")
+	policy := inv.Find("aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "log-delivery")
 	require.NotNil(t, policy)
 	assert.True(t, inv.WaitsFor(logging[0], policy), "WAF delivers only once the group admits it")
 	var doc struct {
@@ -185,6 +184,15 @@ func TestWebACLIsCloudFrontScopedAndLogged(t *testing.T) {
 	assert.Equal(t, "delivery.logs.amazonaws.com", doc.Statement[0].Principal["Service"])
 	redacted, _ := logging[0].Get("redactedFields").([]any)
 	assert.Len(t, redacted, len(edge.RedactedHeaders), "tokens and cookies stay out of the logs")
+
+	// CloudFront's access logs: the same key, retention and delivery
+	// policy.
+	cdn := inv.Find("aws:cloudwatch/logGroup:LogGroup", "cdn-logs")
+	require.NotNil(t, cdn)
+	assert.Equal(t, edge.Region, cdn.Region)
+	assert.EqualValues(t, 365, cdn.Get("retentionInDays"))
+	assert.True(t, inv.WaitsFor(cdn, key))
+	assert.True(t, inv.WaitsFor(policy, cdn), "the delivery policy admits CloudFront's group too")
 }
 
 func TestOriginSecretIsGeneratedAndSecret(t *testing.T) {
@@ -202,7 +210,7 @@ func TestOriginSecretIsGeneratedAndSecret(t *testing.T) {
 func TestEveryChildIsParentedAndOnAnExplicitProvider(t *testing.T) {
 	inv, _, err := runGlobal(t, goodArgs)
 	require.NoError(t, err)
-	comp := inv.Find("ecommerce:edge:Global", "edge")
+	comp := inv.Find("ecommerce:edge:Edge", "edge")
 	require.NotNil(t, comp)
 	for _, r := range inv.Descendants(comp) {
 		require.NotNil(t, inv.ProviderOf(r), "%s %s has an explicit provider", r.Type, r.Name)

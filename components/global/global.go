@@ -5,9 +5,8 @@
 // keeps each of them: tokens issued before it stay valid everywhere, and a
 // promoted replica keeps the password it replicated.
 //
-// Next to come here: the image registries, the DNS zone, the edge
-// certificate and the web ACL (the stack passes a us-east-1 provider for
-// those whatever the master region is).
+// The traffic path's global half (zone, certificates, origin secret, web
+// ACL) is components/edge's, built in the same phase.
 package global
 
 import (

@@ -84,6 +84,7 @@ func allCases() []tc {
 	out = append(out, reliabilityCases()...)
 	out = append(out, costCases()...)
 	out = append(out, preflightCases()...)
+	out = append(out, trafficCases()...)
 	return out
 }
 

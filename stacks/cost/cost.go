@@ -183,6 +183,12 @@ var rules = map[string]rule{
 	"aws:alb/loadBalancer:LoadBalancer":        (*pricer).loadBalancer,
 	"aws:cloudfront/distribution:Distribution": (*pricer).distribution,
 	"aws:wafv2/webAcl:WebAcl":                  (*pricer).webACL,
+	// A viewer-request or viewer-response function runs once per request
+	// of the behaviours it is on; the write path's are on every behaviour.
+	"aws:cloudfront/function:Function": func(p *pricer, r *planfile.Resource, _ Regional, _ bool, c string) {
+		invocations := p.a.RequestsPerSecond * HoursPerMonth * 3600
+		p.line(r, c, "CloudFront Function invocations (rps)", invocations/1e6, "million invocations", CloudFrontFunctionMillion, "cloudfront")
+	},
 	"aws:route53/zone:Zone": func(p *pricer, r *planfile.Resource, _ Regional, _ bool, c string) {
 		p.line(r, c, "Route 53 hosted zone", 1, "zone-month", Route53ZoneMonth, "route53")
 	},

@@ -86,6 +86,9 @@ const (
 	// CloudFrontHTTPS10k is per 10,000 HTTPS requests at US, Canada and
 	// Europe edge locations (other edges cost more).
 	CloudFrontHTTPS10k = 0.0100
+	// CloudFrontFunctionMillion is per million CloudFront Functions
+	// invocations (every edge location).
+	CloudFrontFunctionMillion = 0.10
 )
 
 // CloudFrontOut is data transfer out to the internet from US, Canada and

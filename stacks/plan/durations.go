@@ -40,6 +40,12 @@ var CreateDurations = map[string]Duration{
 	"kubernetes:batch/v1:Job":                                   {1 * time.Minute, estimate + ": a migration run"},
 	"kubernetes:helm.sh/v3:Release":                             {2 * time.Minute, estimate},
 	"kubernetes:core/v1:Namespace":                              {2 * time.Second, estimate},
+	// The edge: ACM issues a DNS-validated certificate a few minutes
+	// after its record resolves; a distribution deploys to every edge
+	// location before the create returns.
+	"aws:acm/certificateValidation:CertificateValidation": {3 * time.Minute, estimate},
+	"aws:cloudfront/distribution:Distribution":            {5 * time.Minute, estimate},
+	"aws:route53/record:Record":                           {1 * time.Minute, awsDocs + ": a change is INSYNC on every Route 53 server within about a minute"},
 }
 
 // ReplicaDuration is a cross-region read replica's create time: a snapshot
