@@ -320,12 +320,9 @@ func typeName(token string) string {
 }
 
 // Title is a component type's name in words: "ecommerce:keys:RegionalKeys"
-// -> "regional keys". A module's stack-wide half is named for its module
-// ("ecommerce:edge:Global" -> "edge"): two "global" nodes would collide.
+// -> "regional keys". Build qualifies it by module where two kinds in a
+// region share it.
 func Title(token string) string {
-	if parts := strings.Split(token, ":"); len(parts) == 3 && parts[2] == "Global" {
-		return parts[1]
-	}
 	var b strings.Builder
 	for i, c := range typeName(token) {
 		if unicode.IsUpper(c) && i > 0 {

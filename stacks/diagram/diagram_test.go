@@ -134,8 +134,23 @@ func TestDOTIsDeterministic(t *testing.T) {
 func TestTitle(t *testing.T) {
 	assert.Equal(t, "regional keys", diagram.Title("ecommerce:keys:RegionalKeys"))
 	assert.Equal(t, "databases", diagram.Title("ecommerce:database:Databases"))
-	assert.Equal(t, "edge", diagram.Title("ecommerce:edge:Global"))
 	assert.Equal(t, "global", diagram.Title("ecommerce:global:Global"))
+}
+
+// A module's stack-wide half beside the stack's own global component is
+// named for its module, not drawn into the same node.
+func TestModuleGlobalBesideTheGlobal(t *testing.T) {
+	p := planfile.New("s",
+		res("ecommerce:global:Global", "global", "", "", nil),
+		res("random:index/randomPassword:RandomPassword", "seed", "", "ecommerce:global:Global::global", nil),
+		res("ecommerce:edge:Global", "edge", "", "", nil),
+		res("aws:kms/key:Key", "waf-logs", "", "ecommerce:edge:Global::edge", nil),
+	)
+	var ids []string
+	for _, n := range diagram.Build(p).Nodes {
+		ids = append(ids, n.ID())
+	}
+	assert.ElementsMatch(t, []string{"global/edge global", "global/global"}, ids)
 }
 
 // Two component kinds with one type name in one region keep a node each,
