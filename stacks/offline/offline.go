@@ -6,6 +6,8 @@ package offline
 
 import (
 	"encoding/json"
+	"errors"
+	"os"
 	"strings"
 
 	"github.com/example/ecommerce-platform/stacks"
@@ -74,6 +76,25 @@ func PlanFile(dir, stack string) (*planfile.Plan, error) {
 		return nil, err
 	}
 	return FromInventory(inv)
+}
+
+// Load is the plan a tool over a plan (cost, diagram) works on: the plan
+// file at path when given, else stack planned offline from dir; exactly
+// one of stack and path.
+func Load(dir, stack, path string) (*planfile.Plan, error) {
+	switch {
+	case path != "" && stack != "":
+		return nil, errors.New("-stack and -plan: give one")
+	case path != "":
+		b, err := os.ReadFile(path) //nolint:gosec // the plan file the user names
+		if err != nil {
+			return nil, err
+		}
+		return planfile.Read(b)
+	case stack != "":
+		return PlanFile(dir, stack)
+	}
+	return nil, errors.New("-stack is required, e.g. -stack prod (or -plan plan.json)")
 }
 
 // FromInventory converts an inventory through its plan-file JSON, so a tool

@@ -9,7 +9,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/example/ecommerce-platform/stacks/cost"
 	"github.com/example/ecommerce-platform/stacks/offline"
-	"github.com/example/ecommerce-platform/stacks/planfile"
 )
 
 // Shipped are the stacks the README's table shows.
@@ -55,22 +53,7 @@ func run(args []string, stdout io.Writer) error {
 		_, err = io.WriteString(stdout, table)
 		return err
 	}
-	var p *planfile.Plan
-	var err error
-	switch {
-	case *planPath != "" && *stack != "":
-		return errors.New("-stack and -plan: give one")
-	case *planPath != "":
-		b, rerr := os.ReadFile(*planPath) //nolint:gosec // the plan file the user names
-		if rerr != nil {
-			return rerr
-		}
-		p, err = planfile.Read(b)
-	case *stack != "":
-		p, err = offline.PlanFile(*dir, *stack)
-	default:
-		return errors.New("-stack is required, e.g. -stack prod (or -plan plan.json)")
-	}
+	p, err := offline.Load(*dir, *stack, *planPath)
 	if err != nil {
 		return err
 	}

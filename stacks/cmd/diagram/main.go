@@ -9,7 +9,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/example/ecommerce-platform/stacks/diagram"
 	"github.com/example/ecommerce-platform/stacks/offline"
-	"github.com/example/ecommerce-platform/stacks/planfile"
 )
 
 func main() {
@@ -36,22 +34,7 @@ func run(args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var p *planfile.Plan
-	var err error
-	switch {
-	case *planPath != "" && *stack != "":
-		return errors.New("-stack and -plan: give one")
-	case *planPath != "":
-		b, rerr := os.ReadFile(*planPath) //nolint:gosec // the plan file the user names
-		if rerr != nil {
-			return rerr
-		}
-		p, err = planfile.Read(b)
-	case *stack != "":
-		p, err = offline.PlanFile(*dir, *stack)
-	default:
-		return errors.New("-stack is required, e.g. -stack prod (or -plan plan.json)")
-	}
+	p, err := offline.Load(*dir, *stack, *planPath)
 	if err != nil {
 		return err
 	}
