@@ -29,18 +29,17 @@ type TopicsArgs struct {
 }
 
 // TopicPolicy replaces SNS's default policy: this account's identities,
-// as their IAM policies allow, and never without TLS.
-func TopicPolicy(topicArn, accountID string) (string, error) {
-	return iamdoc.Document(
-		iamdoc.Statement{
-			Sid:       "AccountUses",
-			Effect:    iamdoc.Allow,
-			Principal: iamdoc.Principal{AWS: fmt.Sprintf("arn:aws:iam::%s:root", accountID)},
-			Action:    []string{"sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"},
-			Resource:  topicArn,
-		},
-		iamdoc.DenyPlainTransport("sns:Publish", topicArn),
-	)
+// as their IAM policies allow, whatever the extra statements admit (a
+// service publishing), and never without TLS.
+func TopicPolicy(topicArn, accountID string, extra ...iamdoc.Statement) (string, error) {
+	statements := append([]iamdoc.Statement{{
+		Sid:       "AccountUses",
+		Effect:    iamdoc.Allow,
+		Principal: iamdoc.Principal{AWS: fmt.Sprintf("arn:aws:iam::%s:root", accountID)},
+		Action:    []string{"sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"},
+		Resource:  topicArn,
+	}}, extra...)
+	return iamdoc.Document(append(statements, iamdoc.DenyPlainTransport("sns:Publish", topicArn))...)
 }
 
 func (a *TopicsArgs) check() error {

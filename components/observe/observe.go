@@ -23,6 +23,7 @@ import (
 	"github.com/example/ecommerce-platform/components/cluster"
 	"github.com/example/ecommerce-platform/components/iamdoc"
 	"github.com/example/ecommerce-platform/components/logs"
+	"github.com/example/ecommerce-platform/components/messaging"
 )
 
 // AddonName is the EKS add-on behind Container Insights.
@@ -180,32 +181,23 @@ func keySet[V any](m map[string]V) map[string]bool {
 	return out
 }
 
-// TopicPolicy lets this account's identities use the topic and CloudWatch
-// publish to it, only for this stack's alarms in this region, and refuses
-// plain HTTP. The deny cannot drop CloudWatch's own publish: a Bool
-// condition on a key absent from the request does not match.
+// TopicPolicy is the messaging topics' policy (this account's identities,
+// TLS only) with CloudWatch admitted to publish, only for this stack's
+// alarms in this region. The TLS deny cannot drop CloudWatch's own
+// publish: a Bool condition on a key absent from the request does not
+// match.
 func TopicPolicy(topicArn, accountID, region, alarmPrefix string) (string, error) {
-	return iamdoc.Document(
-		iamdoc.Statement{
-			Sid:       "AccountUses",
-			Effect:    iamdoc.Allow,
-			Principal: iamdoc.Principal{AWS: fmt.Sprintf("arn:aws:iam::%s:root", accountID)},
-			Action:    []string{"sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"},
-			Resource:  topicArn,
+	return messaging.TopicPolicy(topicArn, accountID, iamdoc.Statement{
+		Sid:       "CloudWatchAlarmsPublish",
+		Effect:    iamdoc.Allow,
+		Principal: iamdoc.Principal{Service: "cloudwatch.amazonaws.com"},
+		Action:    "sns:Publish",
+		Resource:  topicArn,
+		Condition: map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": accountID},
+			"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s*", region, accountID, alarmPrefix)},
 		},
-		iamdoc.Statement{
-			Sid:       "CloudWatchAlarmsPublish",
-			Effect:    iamdoc.Allow,
-			Principal: iamdoc.Principal{Service: "cloudwatch.amazonaws.com"},
-			Action:    "sns:Publish",
-			Resource:  topicArn,
-			Condition: map[string]any{
-				"StringEquals": map[string]any{"aws:SourceAccount": accountID},
-				"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s*", region, accountID, alarmPrefix)},
-			},
-		},
-		iamdoc.DenyPlainTransport("sns:Publish", topicArn),
-	)
+	})
 }
 
 // New creates the region's alarm topic, Container Insights and alarms.
