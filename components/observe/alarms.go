@@ -2,8 +2,10 @@ package observe
 
 import (
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -250,7 +252,7 @@ func Specs(in Inputs, s Settings) []Spec {
 		out = append(out, sp)
 	}
 
-	for _, svc := range sortedKeys(in.Databases) {
+	for _, svc := range slices.Sorted(maps.Keys(in.Databases)) {
 		db := in.Databases[svc]
 		dims := map[string]string{"DBInstanceIdentifier": db.Identifier}
 		add(Spec{Subject: svc, What: "db-cpu", Namespace: "AWS/RDS", Metric: "CPUUtilization", Statistic: "Average",
@@ -292,7 +294,7 @@ func Specs(in Inputs, s Settings) []Spec {
 		}
 	}
 
-	for _, consumer := range sortedKeys(in.Queues) {
+	for _, consumer := range slices.Sorted(maps.Keys(in.Queues)) {
 		q := in.Queues[consumer]
 		// SQS stops reporting an idle queue's metrics after 6 hours: no
 		// data is a quiet queue.
@@ -315,7 +317,7 @@ func Specs(in Inputs, s Settings) []Spec {
 		add(Spec{Subject: SubjectCluster, What: "failed-nodes", Namespace: "ContainerInsights", Metric: "cluster_failed_node_count", Statistic: "Maximum",
 			Dimensions: dims, Period: 60, Evaluation: 5, Threshold: 0, Comparison: Above, Health: true,
 			Description: fmt.Sprintf("cluster %s: a node failing for 5 minutes", in.ClusterName)})
-		for _, svc := range sortedKeys(in.Services) {
+		for _, svc := range slices.Sorted(maps.Keys(in.Services)) {
 			sv := in.Services[svc]
 			// No data means no pod reports: as bad as none running.
 			add(Spec{Subject: svc, What: "pods-running", Namespace: "ContainerInsights", Metric: "service_number_of_running_pods", Statistic: "Minimum",
@@ -359,15 +361,6 @@ func CheckSpecs(specs []Spec, composite string, rule string) []check.Problem {
 		p.Add("alarms", "the rule of %s is %d characters; CloudWatch allows %d", composite, len(rule), MaxCompositeRuleLength)
 	}
 	return p.List()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Runbook is the anchor of the alarm's line in docs/operations.md: one per

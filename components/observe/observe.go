@@ -68,9 +68,10 @@ type Args struct {
 	// node and pod alarms would have no data, so Alarms.ClusterName must
 	// be empty too).
 	Cluster *ClusterArgs
-	// LoadBalancer adds the request alarms (5xx rate, p95 latency,
-	// unhealthy targets per service) once the region has its ALB. Not
-	// built yet: the traffic path lands separately; it must stay nil.
+	// LoadBalancer will add the request alarms (5xx rate, p95 latency,
+	// unhealthy targets per service). Not built yet: the ALB's ARN suffix
+	// and target groups are known only at apply, which Spec's dimensions
+	// (decided before apply) do not carry; it must stay nil.
 	LoadBalancer *LoadBalancerArgs
 }
 
@@ -99,9 +100,7 @@ type Observability struct {
 
 	// TopicArn is the alarm topic every alarm notifies.
 	TopicArn pulumi.StringOutput `pulumi:"topicArn"`
-	// AlarmNames are every metric alarm's name, sorted.
-	AlarmNames []string
-	// Specs are the metric alarms as decided.
+	// Specs are the metric alarms as decided, sorted by name.
 	Specs []Spec
 	// RegionUnhealthy is the composite alarm in ALARM when any health
 	// alarm is (a service with fewer pods than its minimum, a failed
@@ -150,22 +149,17 @@ func (a *Args) check() ([]Spec, string, error) {
 	if a.LoadBalancer != nil {
 		p.Add("LoadBalancer", "the load balancer alarms are not built yet; leave it nil until the ingress lands")
 	}
-	reserved := map[string]bool{SubjectCache: true, SubjectCluster: true, SubjectRegion: true, SubjectLogs: true}
-	for _, m := range []map[string]bool{keySet(a.Alarms.Databases), keySet(a.Alarms.Queues), keySet(a.Alarms.Services)} {
-		for svc := range m {
-			if reserved[svc] {
-				p.Add("Alarms", "service %q has the name of a platform part's alarms", svc)
-			}
+	for _, part := range []string{SubjectCache, SubjectCluster, SubjectRegion, SubjectLogs} {
+		_, db := a.Alarms.Databases[part]
+		_, queue := a.Alarms.Queues[part]
+		_, svc := a.Alarms.Services[part]
+		if db || queue || svc {
+			p.Add("Alarms", "service %q has the name of a platform part's alarms", part)
 		}
 	}
 	specs := Specs(a.Alarms, a.Settings)
 	composite := a.Names.Name(SubjectRegion, "unhealthy")
-	var health []string
-	for _, s := range specs {
-		if s.Health {
-			health = append(health, s.Name)
-		}
-	}
+	health := healthAlarms(specs)
 	if len(health) == 0 {
 		p.Add("Alarms", "no health alarm for the region-unhealthy alarm: give the cluster and its services")
 	}
@@ -173,10 +167,14 @@ func (a *Args) check() ([]Spec, string, error) {
 	return specs, composite, p.Err()
 }
 
-func keySet[V any](m map[string]V) map[string]bool {
-	out := map[string]bool{}
-	for k := range m {
-		out[k] = true
+// healthAlarms are the names of the alarms the region-unhealthy
+// composite combines.
+func healthAlarms(specs []Spec) []string {
+	var out []string
+	for _, s := range specs {
+		if s.Health {
+			out = append(out, s.Name)
+		}
 	}
 	return out
 }
@@ -207,7 +205,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
-	o := &Observability{Specs: specs, RegionUnhealthyName: composite, LogGroups: map[string]*cloudwatch.LogGroup{}}
+	o := &Observability{Specs: specs, RegionUnhealthyName: composite, HealthAlarms: healthAlarms(specs), LogGroups: map[string]*cloudwatch.LogGroup{}}
 	if err := ctx.RegisterComponentResource("ecommerce:observe:Observability", name, o, opts...); err != nil {
 		return nil, err
 	}
@@ -286,9 +284,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		if err != nil {
 			return nil, err
 		}
-		o.AlarmNames = append(o.AlarmNames, s.Name)
 		if s.Health {
-			o.HealthAlarms = append(o.HealthAlarms, s.Name)
 			children = append(children, alarm)
 		}
 	}

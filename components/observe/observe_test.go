@@ -214,7 +214,7 @@ func TestAlarmsNotifyTheEncryptedTopic(t *testing.T) {
 	assert.Equal(t, map[string]string{"email": "oncall@example.com", "https": "https://hooks.example.com/alarms"}, protocols)
 
 	alarms := inv.OfType("aws:cloudwatch/metricAlarm:MetricAlarm")
-	require.Len(t, alarms, len(obs.AlarmNames))
+	require.Len(t, alarms, len(obs.Specs))
 	addon := inv.Find("aws:eks/addon:Addon", "eu-west-1-observe-"+observe.AddonName)
 	require.NotNil(t, addon)
 	for _, a := range alarms {
