@@ -211,12 +211,8 @@ var rules = map[string]rule{
 	"aws:sqs/queue:Queue": func(p *pricer, r *planfile.Resource, _ Regional, _ bool, c string) {
 		p.notPriced(r, c, "SQS queue", "priced per request (0.40 USD per million after the first million a month); no request volume is assumed")
 	},
-	"aws:s3/bucketV2:BucketV2": func(p *pricer, r *planfile.Resource, _ Regional, _ bool, c string) {
-		p.notPriced(r, c, "S3 bucket", "storage (0.023 USD per GB-month of Standard in us-east-1) and requests depend on what is written to it, such as access logs")
-	},
-	"aws:s3/bucket:Bucket": func(p *pricer, r *planfile.Resource, _ Regional, _ bool, c string) {
-		p.notPriced(r, c, "S3 bucket", "storage (0.023 USD per GB-month of Standard in us-east-1) and requests depend on what is written to it, such as access logs")
-	},
+	"aws:s3/bucketV2:BucketV2": (*pricer).bucket,
+	"aws:s3/bucket:Bucket":     (*pricer).bucket,
 	"aws:backup/vault:Vault": func(p *pricer, r *planfile.Resource, _ Regional, _ bool, c string) {
 		p.notPriced(r, c, "AWS Backup vault", "recovery points are priced per GB-month (about 0.095 USD for RDS snapshots in us-east-1) and cross-region copies per GB transferred; both depend on the data size")
 	},
@@ -486,6 +482,11 @@ func (p *pricer) repository(r *planfile.Resource, _ Regional, _ bool, c string) 
 		return
 	}
 	p.line(r, c, fmt.Sprintf("ECR storage, %d images kept x image-mb", kept), float64(kept)*p.a.ImageMB/1024, "GB-month", ECRStorageGBMonth, "ecr")
+}
+
+// bucket names what a bucket's storage depends on; nothing is assumed.
+func (p *pricer) bucket(r *planfile.Resource, _ Regional, _ bool, c string) {
+	p.notPriced(r, c, "S3 bucket", "storage (0.023 USD per GB-month of Standard in us-east-1) and requests depend on what is written to it, such as access logs")
 }
 
 // imagesKept reads the count rule of the repository's lifecycle policy.
