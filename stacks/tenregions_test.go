@@ -36,19 +36,15 @@ var tenRegions = []config.Region{
 	{Name: "ca-central-1", VpcCidr: "10.39.0.0/16", AvailabilityZones: []string{"ca-central-1a", "ca-central-1b", "ca-central-1d"}},
 }
 
-// tenRegionConfig is prod's config with the regions key set to tenRegions:
-// the only key a 10-region deployment must change (masterRegion and
-// registry.region stay us-east-1).
-func tenRegionConfig(tb testing.TB) (string, map[string]string) {
-	tb.Helper()
-	proj, err := plan.LoadProject("..")
-	require.NoError(tb, err)
-	raw, err := proj.Config("..", "prod")
-	require.NoError(tb, err)
-	b, err := json.Marshal(tenRegions)
-	require.NoError(tb, err)
-	raw[config.Namespace+":"+config.KeyRegions] = string(b)
-	return proj.Name, raw
+// setTenRegions sets prod's regions key to tenRegions: the only key a
+// 10-region deployment must change (masterRegion and registry.region stay
+// us-east-1).
+func setTenRegions(tb testing.TB) func(raw map[string]string) {
+	return func(raw map[string]string) {
+		b, err := json.Marshal(tenRegions)
+		require.NoError(tb, err)
+		raw[config.Namespace+":"+config.KeyRegions] = string(b)
+	}
 }
 
 // TestTenRegionsPlan plans prod across ten regions under the mock engine:
@@ -58,11 +54,9 @@ func tenRegionConfig(tb testing.TB) (string, map[string]string) {
 // stays within RDS's 15 read replicas, and the policy pack finds no
 // mandatory violation.
 func TestTenRegionsPlan(t *testing.T) {
-	name, raw := tenRegionConfig(t)
-	cfg, err := config.Parse(offline.Raw(raw))
-	require.NoError(t, err, "ten regions are valid config")
-	inv, err := plan.Run(name, "prod", raw, stacks.Program)
-	require.NoError(t, err)
+	// planChanged fails the test on invalid config: ten regions are valid.
+	run := planChanged(t, "prod", setTenRegions(t))
+	cfg, inv := run.cfg, run.inv
 
 	master := cfg.MasterRegion
 	perRegion := map[string]map[string]int{}
@@ -118,7 +112,7 @@ func TestTenRegionsPlan(t *testing.T) {
 		assert.Equal(t, subsByQueueRegion["eu-west-1"], subsByQueueRegion[region.Name], "%s's queues subscribe to what every replica region's do", region.Name)
 	}
 	assert.Positive(t, subsByQueueRegion["eu-west-1"])
-	assert.Len(t, inv.OfType(snsSub), sumExcept(subsByQueueRegion, ""), "every subscription delivers to a queue of one of the regions")
+	assert.Len(t, inv.OfType(snsSub), sum(subsByQueueRegion), "every subscription delivers to a queue of one of the regions")
 
 	rep, err := rules.Evaluate(inv.PolicyStack(), nil)
 	require.NoError(t, err)
@@ -145,7 +139,7 @@ func TestTenRegionsPlan(t *testing.T) {
 	}
 	totals := est.RegionTotals()
 	for _, region := range tenRegions {
-		t.Logf("%-15s %4d resources, priced %s", region.Name, sumExcept(perRegion[region.Name], ""), cost.Money(totals[region.Name]))
+		t.Logf("%-15s %4d resources, priced %s", region.Name, sum(perRegion[region.Name]), cost.Money(totals[region.Name]))
 	}
 	deploy := inv.EstimateCreate()
 	assert.Less(t, deploy.Total, planStack(t, "prod").inv.EstimateCreate().Total+10*time.Minute,
@@ -155,12 +149,10 @@ func TestTenRegionsPlan(t *testing.T) {
 		len(inv.Resources), len(inv.OfType(snsSub)), cost.Money(est.Total()), len(unpricedRegions))
 }
 
-func sumExcept(m map[string]int, skip string) int {
+func sum(m map[string]int) int {
 	n := 0
-	for k, v := range m {
-		if k != skip {
-			n += v
-		}
+	for _, v := range m {
+		n += v
 	}
 	return n
 }
@@ -170,11 +162,15 @@ func sumExcept(m map[string]int, skip string) int {
 // registered): how the plan, and so every test and PR comment that plans
 // it, grows with the regions. Compare BenchmarkPlan/prod (three regions).
 func BenchmarkPlanTenRegions(b *testing.B) {
-	name, raw := tenRegionConfig(b)
+	proj, err := plan.LoadProject("..")
+	require.NoError(b, err)
+	raw, err := proj.Config("..", "prod")
+	require.NoError(b, err)
+	setTenRegions(b)(raw)
 	b.ReportAllocs()
 	var resources int
 	for b.Loop() {
-		inv, err := plan.Run(name, "prod", raw, stacks.Program)
+		inv, err := plan.Run(proj.Name, "prod", raw, stacks.Program)
 		if err != nil {
 			b.Fatal(err)
 		}
