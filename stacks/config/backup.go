@@ -14,10 +14,15 @@ const KeyBackup = "backup"
 // the time an account-level mistake or intrusion takes to be noticed.
 const MinProdLockDays = 7
 
+// defaultBackup is the plan when the stack does not say: five weeks of
+// dailies, three months of weeklies, prod's lock floor.
+var defaultBackup = backup.Settings{DailyRetentionDays: 35, WeeklyRetentionDays: 90, LockMinRetentionDays: MinProdLockDays}
+
 var backupSection = section{
 	keys: []key{
-		{KeyBackup, "object", backup.Settings{DailyRetentionDays: 35, WeeklyRetentionDays: 90, LockMinRetentionDays: MinProdLockDays}, func(c *Config) any {
-			c.Backup = backup.Settings{DailyRetentionDays: 35, WeeklyRetentionDays: 90, LockMinRetentionDays: MinProdLockDays}
+		{KeyBackup, "object", defaultBackup, func(c *Config) any {
+			// Fields the stack leaves out keep their defaults.
+			c.Backup = defaultBackup
 			return &c.Backup
 		}},
 	},
@@ -39,10 +44,10 @@ var backupSection = section{
 }
 
 // BackupCopyRegion is where the plan copies the master's recovery points:
-// the configured one, else the first region after the master ("" with a
-// single region: no copy).
+// the configured one (validation keeps it off the master), else the first
+// region after the master ("" with a single region: no copy).
 func (c *Config) BackupCopyRegion() string {
-	if c.Backup.CopyRegion != "" && c.Backup.CopyRegion != c.MasterRegion {
+	if c.Backup.CopyRegion != "" {
 		return c.Backup.CopyRegion
 	}
 	return c.BackupRegion()
