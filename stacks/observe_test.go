@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"encoding/json"
 	"os"
 	"regexp"
 	"sort"
@@ -82,7 +83,7 @@ func TestAlarmsNotifyTheirRegionsEncryptedTopic(t *testing.T) {
 				}
 				require.NotNil(t, topic, rc.Name)
 				assert.Equal(t, run.key(rc.Name, keys.Messaging), topic.String("kmsMasterKeyId"), "the alarm topic under %s's messaging key", rc.Name)
-				alarms := operationsAlarms(append(inRegion(inv.OfType(metricAlarm), rc.Name), inRegion(inv.OfType(compositeAlarm), rc.Name)...))
+				alarms := append(inRegion(inv.OfType(metricAlarm), rc.Name), inRegion(inv.OfType(compositeAlarm), rc.Name)...)
 				require.NotEmpty(t, alarms, rc.Name)
 				for _, a := range alarms {
 					n := a.String("name") + a.String("alarmName")
@@ -188,7 +189,7 @@ func TestEveryAlarmHasARunbookLine(t *testing.T) {
 	anchor := regexp.MustCompile(`runbook: docs/operations\.md#([a-z0-9-]+)\)$`)
 	for _, stack := range shipped {
 		inv := planStack(t, stack).inv
-		alarms := operationsAlarms(append(inv.OfType(metricAlarm), inv.OfType(compositeAlarm)...))
+		alarms := append(inv.OfType(metricAlarm), inv.OfType(compositeAlarm)...)
 		require.NotEmpty(t, alarms)
 		for _, a := range alarms {
 			m := anchor.FindStringSubmatch(a.String("alarmDescription"))
@@ -277,15 +278,39 @@ func TestMasterFailoverAsTheRunbookSays(t *testing.T) {
 	assert.Contains(t, rule["copyActions"].([]any)[0].(map[string]any)["destinationVaultArn"], ":us-east-1:")
 }
 
-// operationsAlarms leaves out the traffic path's health alarms: they feed
-// the Route 53 health checks (stacks/traffic_test.go) and do not notify
-// the alarm topic or name a runbook line yet.
-func operationsAlarms(all []*plan.Resource) []*plan.Resource {
-	var out []*plan.Resource
-	for _, a := range all {
-		if !strings.Contains(a.URN, "ecommerce:edge:Routing") {
-			out = append(out, a)
-		}
+// Each region has its own dashboard, and the master region the global
+// one, whose graphs read every region, master first.
+func TestDashboardsShowEveryRegion(t *testing.T) {
+	for _, stack := range shipped {
+		t.Run(stack, func(t *testing.T) {
+			run := planStack(t, stack)
+			boards := map[string]*plan.Resource{}
+			for _, d := range run.inv.OfType("aws:cloudwatch/dashboard:Dashboard") {
+				boards[d.String("dashboardName")] = d
+			}
+			require.Len(t, boards, len(run.cfg.Regions)+1)
+			for _, rc := range run.cfg.Regions {
+				d := boards[run.cfg.DisplayName("ecommerce", rc.Name)]
+				require.NotNil(t, d, rc.Name)
+				assert.Equal(t, rc.Name, d.Region)
+				assert.Contains(t, d.String("dashboardBody"), `"region":"`+rc.Name+`"`)
+			}
+			global := boards[run.cfg.StackName("ecommerce")+"-global"]
+			require.NotNil(t, global)
+			assert.Equal(t, run.cfg.MasterRegion, global.Region)
+			var body struct {
+				Widgets []struct {
+					Properties struct{ Region string }
+				}
+			}
+			require.NoError(t, json.Unmarshal([]byte(global.String("dashboardBody")), &body))
+			require.Len(t, body.Widgets, 5*len(run.cfg.Regions), "five measures a region")
+			for i, rc := range run.cfg.Regions {
+				if r := body.Widgets[i].Properties.Region; r != "" {
+					assert.Equal(t, rc.Name, r, "column %d", i)
+				}
+			}
+			assert.Equal(t, run.cfg.MasterRegion, body.Widgets[0].Properties.Region, "master first")
+		})
 	}
-	return out
 }

@@ -31,6 +31,9 @@ func (p *Platform) export(ctx *pulumi.Context) {
 	ctx.Export("masterRegion", pulumi.String(p.Config.MasterRegion))
 	ctx.Export("regions", summary)
 	ctx.Export("traffic", p.TrafficOutputs())
+	if p.Dashboard != nil {
+		ctx.Export("globalDashboard", p.Dashboard.Name)
+	}
 }
 
 // TrafficOutputs is the "traffic" stack output: the public API host, the

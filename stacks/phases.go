@@ -10,6 +10,7 @@ import (
 	"github.com/example/ecommerce-platform/components/global"
 	"github.com/example/ecommerce-platform/components/ingress"
 	"github.com/example/ecommerce-platform/components/messaging"
+	"github.com/example/ecommerce-platform/components/observe"
 	"github.com/example/ecommerce-platform/components/region"
 	"github.com/example/ecommerce-platform/components/registry"
 	"github.com/example/ecommerce-platform/components/workload"
@@ -163,7 +164,32 @@ func (p *Platform) wiring(ctx *pulumi.Context) error {
 	if err := p.replication(ctx); err != nil {
 		return err
 	}
+	if err := p.dashboard(ctx); err != nil {
+		return err
+	}
 	return p.routing(ctx)
+}
+
+// dashboard puts every region's requests, errors, p95, replica lag and
+// queue depth side by side, master first, in the master region (where
+// operators look first; a dashboard reads any region's metrics).
+func (p *Platform) dashboard(ctx *pulumi.Context) error {
+	var views []observe.RegionView
+	for _, r := range p.Regions {
+		if r.Observe == nil {
+			continue
+		}
+		views = append(views, observe.RegionView{Region: r.Name, Specs: r.Observe.Specs, IDs: r.Observe.IDs})
+	}
+	if len(views) == 0 {
+		return nil
+	}
+	d, err := observe.NewGlobalDashboard(ctx, "global-dashboard", &observe.GlobalDashboardArgs{
+		Name:    p.Config.StackName(ctx.Project()) + "-global",
+		Regions: views,
+	}, pulumi.Provider(p.Providers[p.Config.MasterRegion]))
+	p.Dashboard = d
+	return err
 }
 
 // routing builds the traffic path across regions once every region's
@@ -178,40 +204,41 @@ func (p *Platform) routing(ctx *pulumi.Context) error {
 		if r.Ingress == nil {
 			return fmt.Errorf("region %s has no load balancer to route to", r.Name)
 		}
-		tgs := map[string]pulumi.StringInput{}
+		if r.Observe == nil {
+			return fmt.Errorf("region %s has no alarms to judge its health by", r.Name)
+		}
+		health := map[string]pulumi.StringInput{}
 		for _, svc := range config.Services {
-			tg, ok := r.Ingress.TargetGroups[svc]
+			alarm, ok := r.Observe.TargetHealth[svc]
 			if !ok {
-				return fmt.Errorf("region %s has no target group for %s", r.Name, svc)
+				return fmt.Errorf("region %s has no healthy-targets alarm for %s", r.Name, svc)
 			}
-			tgs[svc] = tg.ArnSuffix
+			health[svc] = alarm.Name
 		}
 		origins[r.Name] = edge.Origin{
 			DNSName:      r.Ingress.DNSName,
 			ZoneID:       r.Ingress.ZoneID,
-			LoadBalancer: r.Ingress.ArnSuffix,
-			TargetGroups: tgs,
+			HealthAlarms: health,
 		}
 		regions = append(regions, r.Name)
 	}
 	routing, err := edge.NewRouting(ctx, "routing", &edge.RoutingArgs{
-		Name:            cfg.StackName(ctx.Project()),
-		Model:           cfg.Traffic.Model,
-		Domain:          cfg.Traffic.Domain,
-		APIHost:         cfg.APIHost(),
-		ZoneID:          p.Edge.ZoneID,
-		MasterRegion:    cfg.MasterRegion,
-		Regions:         regions,
-		Origins:         origins,
-		RegionProviders: p.Providers,
-		EdgeProvider:    p.Providers[EdgeRegion],
-		OriginHeader:    ingress.OriginHeader,
-		OriginSecret:    p.Edge.OriginSecret,
-		Certificate:     p.Edge.EdgeCertificate,
-		WebACLArn:       p.Edge.WebACLArn,
-		LogGroupArn:     p.Edge.CdnLogGroupArn,
-		PriceClass:      cfg.PriceClass(),
-		StickySeconds:   cfg.Traffic.StickySeconds,
+		Name:          cfg.StackName(ctx.Project()),
+		Model:         cfg.Traffic.Model,
+		Domain:        cfg.Traffic.Domain,
+		APIHost:       cfg.APIHost(),
+		ZoneID:        p.Edge.ZoneID,
+		MasterRegion:  cfg.MasterRegion,
+		Regions:       regions,
+		Origins:       origins,
+		EdgeProvider:  p.Providers[EdgeRegion],
+		OriginHeader:  ingress.OriginHeader,
+		OriginSecret:  p.Edge.OriginSecret,
+		Certificate:   p.Edge.EdgeCertificate,
+		WebACLArn:     p.Edge.WebACLArn,
+		LogGroupArn:   p.Edge.CdnLogGroupArn,
+		PriceClass:    cfg.PriceClass(),
+		StickySeconds: cfg.Traffic.StickySeconds,
 	})
 	p.Routing = routing
 	return err

@@ -21,6 +21,7 @@ import (
 
 	"github.com/example/ecommerce-platform/components/edge"
 	"github.com/example/ecommerce-platform/components/global"
+	"github.com/example/ecommerce-platform/components/observe"
 	"github.com/example/ecommerce-platform/components/region"
 	"github.com/example/ecommerce-platform/stacks/config"
 )
@@ -59,6 +60,9 @@ type Platform struct {
 	// Routing is the traffic path across regions (wiring phase): DNS per
 	// model, health checks, CloudFront, the edge functions.
 	Routing *edge.Routing
+	// Dashboard is the global dashboard in the master region: every
+	// region side by side.
+	Dashboard *observe.GlobalDashboard
 	// Regions in build order, master first.
 	Regions []*region.Region
 	// Master is the master region (also Regions[0]).

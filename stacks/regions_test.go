@@ -37,7 +37,8 @@ func TestNoResourceEscapesItsRegion(t *testing.T) {
 				} else {
 					// Outside the regions, the wiring: the subscriptions,
 					// made in the topics' (master) region, and the image
-					// replication, from the registry region; and the edge:
+					// replication, from the registry region; the global
+					// dashboard in the master region; and the edge:
 					// each region's certificate in its region, everything
 					// else in the edge region.
 					switch {
@@ -49,14 +50,7 @@ func TestNoResourceEscapesItsRegion(t *testing.T) {
 						assert.Equal(t, want, r.Region, "%s %s", r.Type, r.Name)
 						continue
 					case strings.Contains(r.URN, "ecommerce:edge:Routing$"):
-						// A region's alarms watch its load balancer from
-						// its region; everything else is global.
-						want := stacks.EdgeRegion
-						if r.Type == "aws:cloudwatch/metricAlarm:MetricAlarm" {
-							want = strings.TrimPrefix(r.Name, "health-") // health-<region>-<service>
-							want = want[:strings.LastIndex(want, "-")]
-						}
-						assert.Equal(t, want, r.Region, "%s %s", r.Type, r.Name)
+						assert.Equal(t, stacks.EdgeRegion, r.Region, "%s %s", r.Type, r.Name)
 						continue
 					}
 					switch r.Type {
@@ -64,6 +58,9 @@ func TestNoResourceEscapesItsRegion(t *testing.T) {
 						assert.Equal(t, run.cfg.MasterRegion, r.Region, "%s %s", r.Type, r.Name)
 					case "aws:ecr/replicationConfiguration:ReplicationConfiguration":
 						assert.Equal(t, run.cfg.RegistryRegion(), r.Region, "%s %s", r.Type, r.Name)
+					case "aws:cloudwatch/dashboard:Dashboard":
+						// The global dashboard, where operators look first.
+						assert.Equal(t, run.cfg.MasterRegion, r.Region, "%s %s", r.Type, r.Name)
 					case "aws:backup/plan:Plan", "aws:backup/selection:Selection", "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
 						// The backup plan, over the master's primaries.
 						assert.Equal(t, "ecommerce:backup:Plan", inv.Lookup(r.Parent).Type, "%s %s", r.Type, r.Name)
@@ -163,6 +160,7 @@ func TestEveryResourceHasAComponentParent(t *testing.T) {
 				"pulumi:providers:aws": true, "pulumi:providers:random": true,
 				"ecommerce:global:Global": true, "ecommerce:region:Region": true, "ecommerce:messaging:Subscriptions": true,
 				"ecommerce:registry:Replication": true, "ecommerce:edge:Edge": true, "ecommerce:edge:Routing": true, "ecommerce:backup:Plan": true,
+				"ecommerce:observe:GlobalDashboard": true,
 			}
 			for _, r := range inv.Resources {
 				if topLevel[r.Type] {

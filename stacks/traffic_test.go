@@ -133,16 +133,23 @@ func TestRecordsPerModel(t *testing.T) {
 			for region, calc := range calculated {
 				children, _ := calc.Get("childHealthchecks").([]any)
 				assert.Len(t, children, 4, region)
-				// The routing's alarms (the operations alarms live beside them).
-				routed := 0
+				// Each child reads a service's healthy-targets alarm in
+				// the region, which notifies the region's alarm topic.
+				alarms := map[string]*plan.Resource{}
 				for _, a := range inRegion(inv.OfType("aws:cloudwatch/metricAlarm:MetricAlarm"), region) {
-					if !strings.Contains(a.URN, "ecommerce:edge:Routing") {
+					alarms[a.String("name")] = a
+				}
+				for _, c := range inv.OfType("aws:route53/healthCheck:HealthCheck") {
+					if c.String("type") != "CLOUDWATCH_METRIC" || c.String("cloudwatchAlarmRegion") != region {
 						continue
 					}
-					routed++
+					a := alarms[c.String("cloudwatchAlarmName")]
+					require.NotNil(t, a, "%s reads an alarm of %s", c.Name, region)
+					assert.True(t, strings.HasSuffix(a.String("name"), "-healthy-targets"), a.Name)
 					assert.Contains(t, a.String("dimensions.TargetGroup"), "targetgroup/", a.Name)
+					assert.True(t, inv.WaitsFor(c, a), "%s waits for its alarm", c.Name)
+					assert.Len(t, a.Get("alarmActions"), 1, "%s pages through the region's topic", a.Name)
 				}
-				assert.Equal(t, 4, routed, "an alarm per service behind %s's health", region)
 			}
 
 			// CloudFront: the global origin name, the API host's aliases.

@@ -2,8 +2,8 @@ package edge
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudfront"
@@ -43,15 +43,6 @@ const (
 	ProductsMaxTTL     = 60
 )
 
-// Health of a region: the load balancer's healthy targets per service.
-const (
-	// HealthPeriodSeconds and HealthEvaluationPeriods: a service with no
-	// healthy target for two consecutive minutes marks its region
-	// unhealthy.
-	HealthPeriodSeconds     = 60
-	HealthEvaluationPeriods = 2
-)
-
 // ReadMethods are what an origin group may serve (CloudFront refuses a
 // behaviour allowing writes on one); AllMethods what an API behaviour
 // allows.
@@ -67,12 +58,10 @@ const OriginID = "api"
 type Origin struct {
 	// DNSName and ZoneID are what an alias record to it names.
 	DNSName, ZoneID pulumi.StringInput
-	// LoadBalancer is its ARN suffix ("app/<name>/<id>"), for metrics.
-	LoadBalancer pulumi.StringInput
-	// TargetGroups are the ARN suffixes of its services' (stable) target
-	// groups by service: the region serves only while each has a healthy
-	// target.
-	TargetGroups map[string]pulumi.StringInput
+	// HealthAlarms are the names of the region's alarms on each service's
+	// healthy targets (observe's "<svc>-healthy-targets"), by service: the
+	// region serves only while none is in ALARM.
+	HealthAlarms map[string]pulumi.StringInput
 }
 
 // RoutingArgs configures the cross-region half of the traffic path.
@@ -91,10 +80,9 @@ type RoutingArgs struct {
 	Regions      []string
 	// Origins are the regions' load balancers by region.
 	Origins map[string]Origin
-	// RegionProviders make each region's alarms; EdgeProvider (us-east-1)
-	// the records, health checks, distribution and functions.
-	RegionProviders map[string]*aws.Provider
-	EdgeProvider    *aws.Provider
+	// EdgeProvider (us-east-1) makes the records, health checks,
+	// distribution and functions.
+	EdgeProvider *aws.Provider
 	// OriginHeader and OriginSecret: the header CloudFront adds to every
 	// origin request and its value (ingress.OriginHeader,
 	// Global.OriginSecret).
@@ -158,11 +146,8 @@ func (a *RoutingArgs) check() error {
 			p.Add("Origins", "no origin for region %q", r)
 		case o.DNSName == nil || o.ZoneID == nil:
 			p.Add("Origins["+r+"]", "DNSName and ZoneID are required")
-		case multi && (o.LoadBalancer == nil || len(o.TargetGroups) == 0):
-			p.Add("Origins["+r+"]", "LoadBalancer and TargetGroups are required: a region's health follows its targets")
-		}
-		if multi && a.RegionProviders[r] == nil {
-			p.Add("RegionProviders", "no provider for region %q (its alarms)", r)
+		case multi && len(o.HealthAlarms) == 0:
+			p.Add("Origins["+r+"]", "HealthAlarms are required: a region's health follows its services' targets")
 		}
 	}
 	p.Require("EdgeProvider", a.EdgeProvider != nil)
@@ -258,58 +243,30 @@ func NewRouting(ctx *pulumi.Context, name string, args *RoutingArgs, opts ...pul
 	})
 }
 
-// regionHealth is one region's health: per service an alarm in the
-// region on the load balancer's healthy targets, a Route 53 check on each
-// alarm, and a calculated check healthy only while every service's is.
+// regionHealth is one region's health: a Route 53 check on each of its
+// services' healthy-targets alarms, and a calculated check healthy only
+// while every service's is.
 //
 // Route 53's own checkers cannot probe the region: its load balancer
 // admits only CloudFront's addresses and requests carrying the origin
-// secret. Alarms can see it from inside: no healthy target means the
+// secret. Alarms see it from inside: no healthy target means the
 // service's pods fail /readyz (their database or cache is out of reach)
 // or are gone. Route 53 accepts alarms on one standard-resolution metric
-// with a plain statistic, not metric math, hence one alarm per service
-// and the calculated check over them.
+// with a plain statistic, not metric math (observe builds them so), hence
+// one alarm per service and the calculated check over them.
 func (r *Routing) regionHealth(ctx *pulumi.Context, args *RoutingArgs, region string, parent, onEdge pulumi.ResourceOption) (pulumi.IDOutput, error) {
 	o := args.Origins[region]
-	services := make([]string, 0, len(o.TargetGroups))
-	for svc := range o.TargetGroups {
-		services = append(services, svc)
-	}
-	sort.Strings(services)
 	var children pulumi.StringArray
-	for _, svc := range services {
-		alarmName := fmt.Sprintf("%s-%s-%s-healthy-targets", args.Name, region, svc)
-		alarm, err := cloudwatch.NewMetricAlarm(ctx, fmt.Sprintf("health-%s-%s", region, svc), &cloudwatch.MetricAlarmArgs{
-			Name:             pulumi.String(alarmName),
-			AlarmDescription: pulumi.Sprintf("%s has no healthy target behind %s's load balancer: Route 53 takes %s out of the API's answers", svc, region, region),
-			Namespace:        pulumi.String("AWS/ApplicationELB"),
-			MetricName:       pulumi.String("HealthyHostCount"),
-			Statistic:        pulumi.String("Minimum"),
-			Dimensions: pulumi.StringMap{
-				"LoadBalancer": o.LoadBalancer,
-				"TargetGroup":  o.TargetGroups[svc],
-			},
-			Period:             pulumi.Int(HealthPeriodSeconds),
-			EvaluationPeriods:  pulumi.Int(HealthEvaluationPeriods),
-			DatapointsToAlarm:  pulumi.Int(HealthEvaluationPeriods),
-			ComparisonOperator: pulumi.String("LessThanThreshold"),
-			Threshold:          pulumi.Float64(1),
-			// No data means the load balancer reports nothing: treat it
-			// as down, not as fine.
-			TreatMissingData: pulumi.String("breaching"),
-		}, parent, pulumi.Provider(args.RegionProviders[region]))
-		if err != nil {
-			return pulumi.IDOutput{}, err
-		}
+	for _, svc := range slices.Sorted(maps.Keys(o.HealthAlarms)) {
 		hc, err := route53.NewHealthCheck(ctx, fmt.Sprintf("health-%s-%s", region, svc), &route53.HealthCheckArgs{
 			Type:                  pulumi.String("CLOUDWATCH_METRIC"),
-			CloudwatchAlarmName:   alarm.Name,
+			CloudwatchAlarmName:   o.HealthAlarms[svc],
 			CloudwatchAlarmRegion: pulumi.String(region),
 			// CloudWatch itself failing in the region is the region
 			// failing.
 			InsufficientDataHealthStatus: pulumi.String("Unhealthy"),
 			ReferenceName:                pulumi.String(fmt.Sprintf("%s-%s", region, svc)),
-			Tags:                         pulumi.StringMap{"Name": pulumi.String(alarmName)},
+			Tags:                         pulumi.StringMap{"Name": o.HealthAlarms[svc]},
 		}, parent, onEdge)
 		if err != nil {
 			return pulumi.IDOutput{}, err

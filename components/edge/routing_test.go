@@ -24,17 +24,20 @@ const (
 
 var services = []string{"auth", "order", "product", "user"}
 
-// albOf is a region's load balancer as the ingress component exposes it.
+// healthAlarm is a service's healthy-targets alarm as observe names it.
+func healthAlarm(region, svc string) string { return "prod-" + region + "-" + svc + "-healthy-targets" }
+
+// albOf is a region's load balancer as the ingress component exposes it,
+// with its services' health alarms.
 func albOf(region string) edge.Origin {
-	tgs := map[string]pulumi.StringInput{}
+	alarms := map[string]pulumi.StringInput{}
 	for _, s := range services {
-		tgs[s] = pulumi.String("targetgroup/" + region + "-" + s + "/0123456789abcdef")
+		alarms[s] = pulumi.String(healthAlarm(region, s))
 	}
 	return edge.Origin{
 		DNSName:      pulumi.String("ecommerce-prod-" + region + "-1234567890." + region + ".elb.amazonaws.com"),
 		ZoneID:       pulumi.String("ZALB" + strings.ToUpper(strings.ReplaceAll(region, "-", ""))),
-		LoadBalancer: pulumi.String("app/ecommerce-prod-" + region + "/0123456789abcdef"),
-		TargetGroups: tgs,
+		HealthAlarms: alarms,
 	}
 }
 
@@ -59,23 +62,22 @@ func runRouting(t *testing.T, model string, regions []string, edit func(a *edge.
 			origins[name] = albOf(name)
 		}
 		args := &edge.RoutingArgs{
-			Name:            "ecommerce-prod",
-			Model:           model,
-			Domain:          "shop.example.com",
-			APIHost:         "api.shop.example.com",
-			ZoneID:          pulumi.String("Z0123456789ABCDEFGHIJ"),
-			MasterRegion:    regions[0],
-			Regions:         regions,
-			Origins:         origins,
-			RegionProviders: providers,
-			EdgeProvider:    providers[edge.Region],
-			OriginHeader:    "X-Origin-Verify",
-			OriginSecret:    pulumi.ToSecret(pulumi.String("s3cr3t")).(pulumi.StringOutput),
-			Certificate:     pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/edge"),
-			WebACLArn:       pulumi.String("arn:aws:wafv2:us-east-1:123456789012:global/webacl/ecommerce-prod-edge/abc"),
-			LogGroupArn:     pulumi.String("arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/cloudfront/ecommerce-prod"),
-			PriceClass:      edge.PriceClassAll,
-			StickySeconds:   5,
+			Name:          "ecommerce-prod",
+			Model:         model,
+			Domain:        "shop.example.com",
+			APIHost:       "api.shop.example.com",
+			ZoneID:        pulumi.String("Z0123456789ABCDEFGHIJ"),
+			MasterRegion:  regions[0],
+			Regions:       regions,
+			Origins:       origins,
+			EdgeProvider:  providers[edge.Region],
+			OriginHeader:  "X-Origin-Verify",
+			OriginSecret:  pulumi.ToSecret(pulumi.String("s3cr3t")).(pulumi.StringOutput),
+			Certificate:   pulumi.String("arn:aws:acm:us-east-1:123456789012:certificate/edge"),
+			WebACLArn:     pulumi.String("arn:aws:wafv2:us-east-1:123456789012:global/webacl/ecommerce-prod-edge/abc"),
+			LogGroupArn:   pulumi.String("arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/cloudfront/ecommerce-prod"),
+			PriceClass:    edge.PriceClassAll,
+			StickySeconds: 5,
 		}
 		if edit != nil {
 			edit(args)
@@ -172,39 +174,24 @@ func TestRoutingPerModel(t *testing.T) {
 }
 
 // A region is healthy while every service behind its load balancer has a
-// healthy target: one alarm per service in the region, on one standard
-// metric (what Route 53 accepts), a check per alarm, and a calculated
-// check needing all of them.
+// healthy target: a check per service's alarm (in the alarm's region),
+// and a calculated check needing all of them. The alarms are the
+// region's own (observe); routing makes none.
 func TestRegionHealthFollowsItsTargets(t *testing.T) {
 	inv, _, err := runRouting(t, edge.ActiveActive, []string{"us-east-1", "eu-west-1"}, nil)
 	require.NoError(t, err)
-	alarms := inv.OfType(tAlarm)
-	require.Len(t, alarms, 2*len(services))
-	for _, a := range alarms {
-		region := strings.Split(strings.TrimPrefix(a.Name, "health-"), "-")
-		home := strings.Join(region[:3], "-")
-		assert.Equal(t, home, a.Region, "%s is in its load balancer's region", a.Name)
-		assert.Equal(t, "AWS/ApplicationELB", a.Get("namespace"))
-		assert.Equal(t, "HealthyHostCount", a.Get("metricName"))
-		assert.Equal(t, "Minimum", a.Get("statistic"))
-		assert.Nil(t, a.Get("metricQueries"), "Route 53 does not accept metric math")
-		assert.Nil(t, a.Get("extendedStatistic"))
-		assert.EqualValues(t, edge.HealthPeriodSeconds, a.Get("period"), "standard resolution")
-		assert.Equal(t, "breaching", a.Get("treatMissingData"))
-		assert.Contains(t, a.String("dimensions.TargetGroup"), home)
-		assert.Contains(t, a.String("dimensions.LoadBalancer"), home)
-	}
+	assert.Empty(t, inv.OfType(tAlarm))
+	read := map[string]bool{}
 	calculated := 0
 	for _, c := range inv.OfType(tCheck) {
 		assert.Equal(t, edge.Region, c.Region)
 		switch c.Get("type") {
 		case "CLOUDWATCH_METRIC":
 			region := c.String("cloudwatchAlarmRegion")
-			alarm := inv.Find(tAlarm, c.Name)
-			require.NotNil(t, alarm, c.Name)
-			assert.Equal(t, alarm.Region, region, "%s reads its alarm's region", c.Name)
-			assert.Equal(t, alarm.Get("name"), c.Get("cloudwatchAlarmName"))
+			svc := strings.TrimPrefix(c.Name, "health-"+region+"-")
+			assert.Equal(t, healthAlarm(region, svc), c.String("cloudwatchAlarmName"), "%s reads its service's alarm in its region", c.Name)
 			assert.Equal(t, "Unhealthy", c.Get("insufficientDataHealthStatus"))
+			read[c.String("cloudwatchAlarmName")] = true
 		case "CALCULATED":
 			calculated++
 			children, _ := c.Get("childHealthchecks").([]any)
@@ -215,6 +202,7 @@ func TestRegionHealthFollowsItsTargets(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 2, calculated)
+	assert.Len(t, read, 2*len(services), "every service of both regions")
 }
 
 func TestDistributionFrontsTheGlobalOrigin(t *testing.T) {
@@ -335,7 +323,7 @@ func TestRoutingChecksArgsFirst(t *testing.T) {
 		{"Origins", func(a *edge.RoutingArgs) { delete(a.Origins, "eu-west-1") }},
 		{"Origins[eu-west-1]", func(a *edge.RoutingArgs) {
 			o := a.Origins["eu-west-1"]
-			o.TargetGroups = nil
+			o.HealthAlarms = nil
 			a.Origins["eu-west-1"] = o
 		}},
 		{"OriginHeader", func(a *edge.RoutingArgs) { a.OriginHeader = "" }},

@@ -62,6 +62,14 @@ type Settings struct {
 	// too slow.
 	NodeCPUPercent    float64 `json:"nodeCpuPercent"`
 	NodeMemoryPercent float64 `json:"nodeMemoryPercent"`
+	// Target5xxPercent: the share of a service's requests its pods answer
+	// with a 5xx, over 3 of 5 minutes (only once the service sees
+	// MinRequestsForErrorRate a minute, so one failure at night does not
+	// page).
+	Target5xxPercent float64 `json:"target5xxPercent"`
+	// LatencyP95Milliseconds: a service's p95 response time at the load
+	// balancer, over 3 of 5 minutes; the seed promises under 200 ms.
+	LatencyP95Milliseconds float64 `json:"latencyP95Milliseconds"`
 }
 
 // DefaultSettings are the thresholds when the stack does not say.
@@ -80,6 +88,8 @@ func DefaultSettings() Settings {
 		QueueOldestMessageSeconds:  600,
 		NodeCPUPercent:             80,
 		NodeMemoryPercent:          85,
+		Target5xxPercent:           1,
+		LatencyP95Milliseconds:     200,
 	}
 }
 
@@ -103,7 +113,7 @@ func (s Settings) Check() []check.Problem {
 	}{
 		{"databaseCpuPercent", s.DatabaseCPUPercent}, {"cacheCpuPercent", s.CacheCPUPercent},
 		{"cacheMemoryPercent", s.CacheMemoryPercent}, {"nodeCpuPercent", s.NodeCPUPercent},
-		{"nodeMemoryPercent", s.NodeMemoryPercent},
+		{"nodeMemoryPercent", s.NodeMemoryPercent}, {"target5xxPercent", s.Target5xxPercent},
 	}
 	for _, c := range percent {
 		if c.v <= 0 || c.v >= 100 {
@@ -116,7 +126,7 @@ func (s Settings) Check() []check.Problem {
 	}{
 		{"databaseFreeStorageGiB", s.DatabaseFreeStorageGiB}, {"databaseConnections", s.DatabaseConnections},
 		{"replicaLagSeconds", s.ReplicaLagSeconds}, {"cacheEvictions", s.CacheEvictions},
-		{"cacheReplicationLagSeconds", s.CacheReplicationLagSeconds},
+		{"cacheReplicationLagSeconds", s.CacheReplicationLagSeconds}, {"latencyP95Milliseconds", s.LatencyP95Milliseconds},
 	}
 	for _, c := range positive {
 		if c.v <= 0 {
@@ -166,10 +176,17 @@ type Spec struct {
 	Description string
 	Namespace   string
 	Metric      string
-	Statistic   string
-	// Dimensions by name; a value is the placeholder CacheNode (the cache
-	// node's id, known only at apply) or a literal.
+	// Statistic is a plain one ("Average") or a percentile ("p95").
+	Statistic string
+	// Dimensions by name; a value is a placeholder (CacheNode,
+	// LoadBalancer, TargetGroup(svc): ids known only at apply) or a
+	// literal.
 	Dimensions map[string]string
+	// Expression, when set, makes the alarm metric math over Terms (each
+	// a metric of Namespace and Dimensions); Metric and Statistic are
+	// then unused.
+	Expression string
+	Terms      []Term
 	Period     int
 	// Evaluation periods, of which DatapointsToAlarm must breach.
 	Evaluation, DatapointsToAlarm int
@@ -184,6 +201,36 @@ type Spec struct {
 // CacheNode stands for the cache node id in a dimension value, e.g.
 // CacheNode+"-001": the replication group's id is known only at apply.
 const CacheNode = "{cacheGroup}"
+
+// LoadBalancer stands for the region's load balancer's ARN suffix in a
+// dimension value ("app/<name>/<id>": the id is AWS's).
+const LoadBalancer = "{loadBalancer}"
+
+// TargetGroup stands for a service's target group's ARN suffix.
+func TargetGroup(svc string) string { return "{targetGroup:" + svc + "}" }
+
+// Term is one metric of a metric-math alarm, named by ID in Expression.
+type Term struct {
+	ID, Metric, Statistic string
+}
+
+// IsPercentile reports whether a statistic is a percentile ("p95"),
+// which CloudWatch takes as an extended statistic.
+func IsPercentile(stat string) bool { return strings.HasPrefix(stat, "p") }
+
+// The health of a service behind the load balancer: no healthy target
+// for two consecutive minutes. Route 53 reads these alarms (the traffic
+// path's failover), so they use one standard-resolution metric with a
+// plain statistic, which is all it accepts.
+const (
+	TargetHealthPeriodSeconds     = 60
+	TargetHealthEvaluationPeriods = 2
+)
+
+// MinRequestsForErrorRate: below this many requests a minute a service's
+// 5xx rate is not judged (two failures of ten at night are not an
+// outage).
+const MinRequestsForErrorRate = 50
 
 // Names builds alarm names for one stack and region.
 type Names struct {
@@ -229,6 +276,9 @@ type Inputs struct {
 type Service struct {
 	Namespace, ServiceName string
 	MinPods                int
+	// Routed: the region's load balancer sends the service requests
+	// through a target group of its own (request and target alarms).
+	Routed bool
 }
 
 // Specs are every metric alarm of a region, sorted by name.
@@ -325,6 +375,28 @@ func Specs(in Inputs, s Settings) []Spec {
 				Period:     60, Evaluation: 5, Threshold: float64(sv.MinPods), Comparison: Below, TreatMissing: Breaching, Health: true,
 				Description: fmt.Sprintf("%s: fewer than %d pods running behind Service %s/%s for 5 minutes", svc, sv.MinPods, sv.Namespace, sv.ServiceName)})
 		}
+	}
+
+	for _, svc := range slices.Sorted(maps.Keys(in.Services)) {
+		if !in.Services[svc].Routed {
+			continue
+		}
+		dims := map[string]string{"LoadBalancer": LoadBalancer, "TargetGroup": TargetGroup(svc)}
+		// No data means the load balancer reports nothing: as bad as no
+		// healthy target.
+		add(Spec{Subject: svc, What: "healthy-targets", Namespace: "AWS/ApplicationELB", Metric: "HealthyHostCount", Statistic: "Minimum",
+			Dimensions: dims, Period: TargetHealthPeriodSeconds, Evaluation: TargetHealthEvaluationPeriods, Threshold: 1, Comparison: Below,
+			TreatMissing: Breaching, Health: true,
+			Description: fmt.Sprintf("%s: no healthy target behind the load balancer for %d minutes (in a multi-region model Route 53 takes the region out of the API's answers)", svc, TargetHealthEvaluationPeriods)})
+		// A quiet minute has no data points: not an error.
+		add(Spec{Subject: svc, What: "5xx-rate", Namespace: "AWS/ApplicationELB", Dimensions: dims,
+			Expression: fmt.Sprintf("IF(requests >= %d, 100 * FILL(errors, 0) / requests, 0)", MinRequestsForErrorRate),
+			Terms:      []Term{{ID: "errors", Metric: "HTTPCode_Target_5XX_Count", Statistic: "Sum"}, {ID: "requests", Metric: "RequestCount", Statistic: "Sum"}},
+			Period:     60, Evaluation: 5, DatapointsToAlarm: 3, Threshold: s.Target5xxPercent, Comparison: Above, TreatMissing: NotBreaching,
+			Description: fmt.Sprintf("%s: more than %v%% of requests answered 5xx in 3 of 5 minutes", svc, s.Target5xxPercent)})
+		add(Spec{Subject: svc, What: "p95-latency", Namespace: "AWS/ApplicationELB", Metric: "TargetResponseTime", Statistic: "p95",
+			Dimensions: dims, Period: 60, Evaluation: 5, DatapointsToAlarm: 3, Threshold: s.LatencyP95Milliseconds / 1000, Comparison: Above, TreatMissing: NotBreaching,
+			Description: fmt.Sprintf("%s: p95 response time above %v ms in 3 of 5 minutes", svc, s.LatencyP95Milliseconds)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

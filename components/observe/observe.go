@@ -1,8 +1,9 @@
 // Package observe makes one region operable: an encrypted alarm topic with
 // its subscribers, CloudWatch alarms on the region's databases, cache,
 // queues, nodes and pods (Container Insights through the
-// amazon-cloudwatch-observability EKS add-on), a composite "region
-// unhealthy" alarm, and the region's dashboard.
+// amazon-cloudwatch-observability EKS add-on) and the load balancer's
+// targets, a composite "region unhealthy" alarm, and the region's
+// dashboard (the global one is NewGlobalDashboard).
 //
 // Every alarm is named "<stack>-<region>-<subject>-<what>", the subject
 // being a service or a platform part (cache, cluster, region): the canary
@@ -11,7 +12,10 @@
 package observe
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -68,10 +72,9 @@ type Args struct {
 	// node and pod alarms would have no data, so Alarms.ClusterName must
 	// be empty too).
 	Cluster *ClusterArgs
-	// LoadBalancer will add the request alarms (5xx rate, p95 latency,
-	// unhealthy targets per service). Not built yet: the ALB's ARN suffix
-	// and target groups are known only at apply, which Spec's dimensions
-	// (decided before apply) do not carry; it must stay nil.
+	// LoadBalancer is the region's load balancer, required when a service
+	// is Routed: its request and target alarms name it and the service's
+	// target group.
 	LoadBalancer *LoadBalancerArgs
 }
 
@@ -86,9 +89,9 @@ type ClusterArgs struct {
 	NodeGroups []pulumi.Resource
 }
 
-// LoadBalancerArgs will carry the region's ALB (its ARN suffix) and the
-// target group of each service, for the request alarms; the alarms join
-// the region-unhealthy composite.
+// LoadBalancerArgs are the region's load balancer's ARN suffix and the
+// target group ARN suffix of each Routed service, as CloudWatch's
+// dimensions name them.
 type LoadBalancerArgs struct {
 	ArnSuffix    pulumi.StringInput
 	TargetGroups map[string]pulumi.StringInput
@@ -103,13 +106,22 @@ type Observability struct {
 	// Specs are the metric alarms as decided, sorted by name.
 	Specs []Spec
 	// RegionUnhealthy is the composite alarm in ALARM when any health
-	// alarm is (a service with fewer pods than its minimum, a failed
-	// node): the traffic path's health checks read it.
+	// alarm is (a service with fewer pods than its minimum or no healthy
+	// target, a failed node): one alarm to page on for the region.
 	RegionUnhealthy *cloudwatch.CompositeAlarm
 	// RegionUnhealthyName is its name; HealthAlarms are the metric alarms
 	// it combines, for health checks that accept metric alarms only.
 	RegionUnhealthyName string
 	HealthAlarms        []string
+	// TargetHealth are the services' healthy-targets alarms by service:
+	// the traffic path's Route 53 health checks read them.
+	TargetHealth map[string]*cloudwatch.MetricAlarm
+	// Dashboard is the region's dashboard (named DisplayName): the alarms'
+	// state and a graph per alarm with its threshold.
+	Dashboard *cloudwatch.Dashboard
+	// IDs are what the alarms' dimension placeholders stand for, for
+	// graphs drawn elsewhere (the global dashboard).
+	IDs pulumi.StringMapOutput
 	// LogGroups are the Container Insights log groups by kind
 	// ("application", ...); empty without Cluster.
 	LogGroups map[string]*cloudwatch.LogGroup
@@ -146,8 +158,16 @@ func (a *Args) check() ([]Spec, string, error) {
 			p.Add("Cluster.LogRetentionDays", "%d is not a CloudWatch Logs retention; allowed: %v", c.LogRetentionDays, logs.RetentionDays)
 		}
 	}
-	if a.LoadBalancer != nil {
-		p.Add("LoadBalancer", "the load balancer alarms are not built yet; leave it nil until the ingress lands")
+	for _, svc := range slices.Sorted(maps.Keys(a.Alarms.Services)) {
+		if !a.Alarms.Services[svc].Routed {
+			continue
+		}
+		switch {
+		case a.LoadBalancer == nil || a.LoadBalancer.ArnSuffix == nil:
+			p.Add("LoadBalancer", "is required: service %q is Routed, its request alarms name the load balancer", svc)
+		case a.LoadBalancer.TargetGroups[svc] == nil:
+			p.Add("LoadBalancer.TargetGroups", "no target group for Routed service %q", svc)
+		}
 	}
 	for _, part := range []string{SubjectCache, SubjectCluster, SubjectRegion, SubjectLogs} {
 		_, db := a.Alarms.Databases[part]
@@ -164,6 +184,7 @@ func (a *Args) check() ([]Spec, string, error) {
 		p.Add("Alarms", "no health alarm for the region-unhealthy alarm: give the cluster and its services")
 	}
 	p.Merge("", CheckSpecs(specs, composite, CompositeRule(health)))
+	p.Merge("", CheckDashboard(a.DisplayName, RegionBody(a.Names.Region, a.AccountID, specs, composite, nil)))
 	return specs, composite, p.Err()
 }
 
@@ -205,7 +226,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
-	o := &Observability{Specs: specs, RegionUnhealthyName: composite, HealthAlarms: healthAlarms(specs), LogGroups: map[string]*cloudwatch.LogGroup{}}
+	o := &Observability{
+		Specs: specs, RegionUnhealthyName: composite, HealthAlarms: healthAlarms(specs),
+		TargetHealth: map[string]*cloudwatch.MetricAlarm{}, LogGroups: map[string]*cloudwatch.LogGroup{},
+	}
 	if err := ctx.RegisterComponentResource("ecommerce:observe:Observability", name, o, opts...); err != nil {
 		return nil, err
 	}
@@ -248,15 +272,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 	}
 
+	ids := args.placeholders()
 	var children []pulumi.Resource
 	for _, s := range specs {
 		dims := pulumi.StringMap{}
 		for k, v := range s.Dimensions {
-			if rest, ok := strings.CutPrefix(v, CacheNode); ok {
-				dims[k] = pulumi.Sprintf("%s%s", args.CacheGroupID, rest)
-			} else {
-				dims[k] = pulumi.String(v)
-			}
+			dims[k] = args.dimension(v, ids)
 		}
 		alarmOpts := []pulumi.ResourceOption{parent}
 		if s.Namespace == "ContainerInsights" {
@@ -264,14 +285,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			// fresh region does not page for pods that cannot report yet.
 			alarmOpts = append(alarmOpts, pulumi.DependsOn(insights))
 		}
-		alarm, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+s.Subject+"-"+s.What, &cloudwatch.MetricAlarmArgs{
+		alarmArgs := &cloudwatch.MetricAlarmArgs{
 			Name:               pulumi.String(s.Name),
 			AlarmDescription:   pulumi.String(s.Description + " (runbook: docs/operations.md#" + s.Runbook() + ")"),
-			Namespace:          pulumi.String(s.Namespace),
-			MetricName:         pulumi.String(s.Metric),
-			Statistic:          pulumi.String(s.Statistic),
-			Dimensions:         dims,
-			Period:             pulumi.Int(s.Period),
 			EvaluationPeriods:  pulumi.Int(s.Evaluation),
 			DatapointsToAlarm:  pulumi.Int(s.DatapointsToAlarm),
 			Threshold:          pulumi.Float64(s.Threshold),
@@ -280,9 +296,36 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			AlarmActions:       pulumi.Array{topic.Arn},
 			OkActions:          pulumi.Array{topic.Arn},
 			Tags:               pulumi.StringMap{"subject": pulumi.String(s.Subject)},
-		}, alarmOpts...)
+		}
+		switch {
+		case s.Expression != "":
+			queries := cloudwatch.MetricAlarmMetricQueryArray{cloudwatch.MetricAlarmMetricQueryArgs{
+				Id: pulumi.String("e"), Expression: pulumi.String(s.Expression), ReturnData: pulumi.Bool(true),
+				Label: pulumi.String(s.What),
+			}}
+			for _, t := range s.Terms {
+				queries = append(queries, cloudwatch.MetricAlarmMetricQueryArgs{
+					Id: pulumi.String(t.ID),
+					Metric: cloudwatch.MetricAlarmMetricQueryMetricArgs{
+						Namespace: pulumi.String(s.Namespace), MetricName: pulumi.String(t.Metric),
+						Stat: pulumi.String(t.Statistic), Period: pulumi.Int(s.Period), Dimensions: dims,
+					},
+				})
+			}
+			alarmArgs.MetricQueries = queries
+		case IsPercentile(s.Statistic):
+			alarmArgs.Namespace, alarmArgs.MetricName = pulumi.String(s.Namespace), pulumi.String(s.Metric)
+			alarmArgs.ExtendedStatistic, alarmArgs.Period, alarmArgs.Dimensions = pulumi.String(s.Statistic), pulumi.Int(s.Period), dims
+		default:
+			alarmArgs.Namespace, alarmArgs.MetricName = pulumi.String(s.Namespace), pulumi.String(s.Metric)
+			alarmArgs.Statistic, alarmArgs.Period, alarmArgs.Dimensions = pulumi.String(s.Statistic), pulumi.Int(s.Period), dims
+		}
+		alarm, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+s.Subject+"-"+s.What, alarmArgs, alarmOpts...)
 		if err != nil {
 			return nil, err
+		}
+		if s.What == "healthy-targets" {
+			o.TargetHealth[s.Subject] = alarm
 		}
 		if s.Health {
 			children = append(children, alarm)
@@ -293,7 +336,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	// the rule is known before apply.
 	unhealthy, err := cloudwatch.NewCompositeAlarm(ctx, name+"-region-unhealthy", &cloudwatch.CompositeAlarmArgs{
 		AlarmName:        pulumi.String(composite),
-		AlarmDescription: pulumi.String(fmt.Sprintf("%s cannot serve: a service below its minimum pods or a failed node (runbook: docs/operations.md#region-unhealthy)", args.Names.Region)),
+		AlarmDescription: pulumi.String(fmt.Sprintf("%s cannot serve: a service below its minimum pods or without a healthy target, or a failed node (runbook: docs/operations.md#region-unhealthy)", args.Names.Region)),
 		AlarmRule:        pulumi.String(CompositeRule(o.HealthAlarms)),
 		AlarmActions:     pulumi.StringArray{topic.Arn},
 		OkActions:        pulumi.StringArray{topic.Arn},
@@ -304,10 +347,33 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	o.RegionUnhealthy = unhealthy
 	o.TopicArn = topic.Arn
+	o.IDs = ids.ToStringMapOutput()
+	o.Dashboard, err = cloudwatch.NewDashboard(ctx, name+"-dashboard", &cloudwatch.DashboardArgs{
+		DashboardName: pulumi.String(args.DisplayName),
+		DashboardBody: o.IDs.ApplyT(func(ids map[string]string) (string, error) {
+			body, err := json.Marshal(RegionBody(args.Names.Region, args.AccountID, specs, composite, ids))
+			return string(body), err
+		}).(pulumi.StringOutput),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
 	return o, ctx.RegisterResourceOutputs(o, pulumi.Map{
 		"topicArn":        o.TopicArn,
 		"regionUnhealthy": unhealthy.Arn,
 	})
+}
+
+// dimension resolves a Spec's dimension value: a placeholder becomes the
+// id it stands for, anything else is literal.
+func (a *Args) dimension(v string, ids pulumi.StringMap) pulumi.StringInput {
+	if rest, ok := strings.CutPrefix(v, CacheNode); ok {
+		return pulumi.Sprintf("%s%s", ids[CacheNode], rest)
+	}
+	if id, ok := ids[v]; ok {
+		return id
+	}
+	return pulumi.String(v)
 }
 
 // containerInsights creates the encrypted log groups, the agent's IRSA

@@ -24,7 +24,7 @@ func inputs() observe.Inputs {
 		Queues:      map[string]observe.Queue{"product": {Name: "q-product", DlqName: "q-product-dlq"}},
 		ClusterName: "ecommerce-prod-eu-west-1",
 		Services: map[string]observe.Service{
-			"order": {Namespace: "order", ServiceName: "order", MinPods: 5},
+			"order": {Namespace: "order", ServiceName: "order", MinPods: 5, Routed: true},
 			"auth":  {Namespace: "auth", ServiceName: "auth", MinPods: 3},
 		},
 	}
@@ -43,6 +43,10 @@ func validArgs() *observe.Args {
 			OidcIssuerURL:    pulumi.String("https://oidc.eks.eu-west-1.amazonaws.com/id/X"),
 			LogsKmsKeyArn:    pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/logs"),
 			LogRetentionDays: 30,
+		},
+		LoadBalancer: &observe.LoadBalancerArgs{
+			ArnSuffix:    pulumi.String("app/ecommerce-prod-eu-west-1/0123456789abcdef"),
+			TargetGroups: map[string]pulumi.StringInput{"order": pulumi.String("targetgroup/ecommerce-prod-eu-west-1-order/fedcba9876543210")},
 		},
 	}
 }
@@ -68,10 +72,11 @@ func TestSpecsNameServiceAndRegion(t *testing.T) {
 		"prod-eu-west-1-product-queue-oldest-message", "prod-eu-west-1-product-dlq-messages",
 		"prod-eu-west-1-cluster-node-cpu", "prod-eu-west-1-cluster-node-memory", "prod-eu-west-1-cluster-failed-nodes",
 		"prod-eu-west-1-order-pods-running", "prod-eu-west-1-auth-pods-running",
+		"prod-eu-west-1-order-healthy-targets", "prod-eu-west-1-order-5xx-rate", "prod-eu-west-1-order-p95-latency",
 	} {
 		assert.Contains(t, names, want)
 	}
-	assert.Len(t, specs, 2*4+2*4+2+3+2)
+	assert.Len(t, specs, 2*4+2*4+2+3+2+3, "request alarms only for the routed service")
 	for _, s := range specs {
 		assert.True(t, strings.HasPrefix(s.Name, "prod-eu-west-1-"+s.Subject+"-"), s.Name)
 		assert.Contains(t, s.Description, s.Subject, "%s says what it is about", s.Name)
@@ -108,11 +113,14 @@ func TestSettingsCheck(t *testing.T) {
 	s.DatabaseCPUPercent = 100
 	s.QueueOldestMessageSeconds = 2000000
 	s.CacheEvictions = 0
+	s.Target5xxPercent = 0
+	s.LatencyP95Milliseconds = -5
 	var fields []string
 	for _, p := range s.Check() {
 		fields = append(fields, p.Field)
 	}
-	assert.Equal(t, []string{"emails[1]", "emails[2]", "httpsEndpoints[1]", "databaseCpuPercent", "cacheEvictions", "queueOldestMessageSeconds"}, fields)
+	assert.Equal(t, []string{"emails[1]", "emails[2]", "httpsEndpoints[1]", "databaseCpuPercent", "target5xxPercent",
+		"cacheEvictions", "latencyP95Milliseconds", "queueOldestMessageSeconds"}, fields)
 }
 
 func TestCheckSpecsEnforcesCloudWatchLimits(t *testing.T) {
@@ -153,10 +161,11 @@ func TestObservabilityChecksArgsFirst(t *testing.T) {
 			a.Alarms.Queues["cache"] = observe.Queue{Name: "q", DlqName: "d"}
 			return a
 		}, "Alarms"},
-		"load balancer before the ingress": {func(a *observe.Args) *observe.Args {
-			a.LoadBalancer = &observe.LoadBalancerArgs{}
+		"routed without a load balancer": {func(a *observe.Args) *observe.Args { a.LoadBalancer = nil; return a }, "LoadBalancer"},
+		"routed without a target group": {func(a *observe.Args) *observe.Args {
+			a.LoadBalancer.TargetGroups = map[string]pulumi.StringInput{}
 			return a
-		}, "LoadBalancer"},
+		}, "LoadBalancer.TargetGroups"},
 		"name too long": {func(a *observe.Args) *observe.Args { a.Names.Stack = strings.Repeat("s", 240); return a }, "alarms"},
 	}
 	for name, tc := range cases {
@@ -232,9 +241,11 @@ func TestAlarmsNotifyTheEncryptedTopic(t *testing.T) {
 	composite := inv.Find("aws:cloudwatch/compositeAlarm:CompositeAlarm", "eu-west-1-observe-region-unhealthy")
 	require.NotNil(t, composite)
 	assert.Equal(t, "prod-eu-west-1-region-unhealthy", composite.String("alarmName"))
-	assert.Equal(t, `ALARM("prod-eu-west-1-auth-pods-running") OR ALARM("prod-eu-west-1-cluster-failed-nodes") OR ALARM("prod-eu-west-1-order-pods-running")`,
+	assert.Equal(t, `ALARM("prod-eu-west-1-auth-pods-running") OR ALARM("prod-eu-west-1-cluster-failed-nodes") OR `+
+		`ALARM("prod-eu-west-1-order-healthy-targets") OR ALARM("prod-eu-west-1-order-pods-running")`,
 		composite.String("alarmRule"))
-	assert.Equal(t, []string{"prod-eu-west-1-auth-pods-running", "prod-eu-west-1-cluster-failed-nodes", "prod-eu-west-1-order-pods-running"}, obs.HealthAlarms)
+	assert.Equal(t, []string{"prod-eu-west-1-auth-pods-running", "prod-eu-west-1-cluster-failed-nodes",
+		"prod-eu-west-1-order-healthy-targets", "prod-eu-west-1-order-pods-running"}, obs.HealthAlarms)
 	for _, name := range obs.HealthAlarms {
 		child := inv.Find("aws:cloudwatch/metricAlarm:MetricAlarm", "eu-west-1-observe-"+strings.TrimPrefix(name, "prod-eu-west-1-"))
 		require.NotNil(t, child, name)
@@ -258,4 +269,63 @@ func TestAlarmsNotifyTheEncryptedTopic(t *testing.T) {
 	require.NotNil(t, attach)
 	assert.Equal(t, "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy", attach.String("policyArn"))
 	assert.Contains(t, addon.String("serviceAccountRoleArn"), ":role/eu-west-1-observe-cloudwatch-agent-", "the agent runs as its own role")
+}
+
+// A routed service's request alarms read its target group at the load
+// balancer: no healthy target (in the shape Route 53 accepts, as the
+// traffic path's health checks read it), the 5xx rate as metric math,
+// and the p95 response time as a percentile.
+func TestRequestAlarmsReadTheLoadBalancer(t *testing.T) {
+	var obs *observe.Observability
+	inv, err := plan.RunComponent("eu-west-1", func(ctx *pulumi.Context, opts ...pulumi.ResourceOption) error {
+		var err error
+		obs, err = observe.New(ctx, "obs", validArgs(), opts...)
+		return err
+	})
+	require.NoError(t, err)
+	const alarm = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	lb, tg := "app/ecommerce-prod-eu-west-1/0123456789abcdef", "targetgroup/ecommerce-prod-eu-west-1-order/fedcba9876543210"
+
+	health := inv.Find(alarm, "obs-order-healthy-targets")
+	require.NotNil(t, health)
+	assert.Equal(t, "prod-eu-west-1-order-healthy-targets", health.String("name"))
+	assert.Equal(t, "HealthyHostCount", health.String("metricName"))
+	assert.Equal(t, "Minimum", health.String("statistic"))
+	assert.Nil(t, health.Get("metricQueries"), "Route 53 refuses metric math")
+	assert.Nil(t, health.Get("extendedStatistic"), "Route 53 refuses percentiles")
+	assert.EqualValues(t, observe.TargetHealthPeriodSeconds, health.Get("period"), "standard resolution")
+	assert.Equal(t, "breaching", health.String("treatMissingData"))
+	assert.Equal(t, lb, health.String("dimensions.LoadBalancer"))
+	assert.Equal(t, tg, health.String("dimensions.TargetGroup"))
+	require.Contains(t, obs.TargetHealth, "order")
+	assert.NotContains(t, obs.TargetHealth, "auth", "auth is not behind the load balancer here")
+	assert.Nil(t, inv.Find(alarm, "obs-auth-5xx-rate"))
+
+	rate := inv.Find(alarm, "obs-order-5xx-rate")
+	require.NotNil(t, rate)
+	assert.Nil(t, rate.Get("metricName"), "metric math names its metrics in the queries")
+	queries, _ := rate.Get("metricQueries").([]any)
+	require.Len(t, queries, 3)
+	byID := map[string]map[string]any{}
+	for _, q := range queries {
+		m := q.(map[string]any)
+		byID[m["id"].(string)] = m
+	}
+	assert.Equal(t, true, byID["e"]["returnData"], "only the expression decides")
+	assert.Contains(t, byID["e"]["expression"], "100 * FILL(errors, 0) / requests")
+	for id, metric := range map[string]string{"errors": "HTTPCode_Target_5XX_Count", "requests": "RequestCount"} {
+		m := byID[id]["metric"].(map[string]any)
+		assert.Equal(t, metric, m["metricName"])
+		assert.Equal(t, "Sum", m["stat"])
+		assert.Equal(t, map[string]any{"LoadBalancer": lb, "TargetGroup": tg}, m["dimensions"])
+	}
+	assert.EqualValues(t, 1, rate.Get("threshold"), "percent")
+
+	p95 := inv.Find(alarm, "obs-order-p95-latency")
+	require.NotNil(t, p95)
+	assert.Equal(t, "p95", p95.String("extendedStatistic"))
+	assert.Nil(t, p95.Get("statistic"))
+	assert.Equal(t, "TargetResponseTime", p95.String("metricName"))
+	assert.InDelta(t, 0.2, p95.Get("threshold"), 1e-9, "the seed's 200 ms, in seconds as the metric reports")
+	assert.EqualValues(t, 3, p95.Get("datapointsToAlarm"))
 }

@@ -13,8 +13,8 @@ type ObserveArgs struct {
 }
 
 // newObserve builds the region's alarms over what the region runs: its
-// databases, cache and queues (Data), the cluster's nodes, and each
-// service's pods (Workloads).
+// databases, cache and queues (Data), the cluster's nodes, each service's
+// pods (Workloads) and its requests at the load balancer (Ingress).
 func newObserve(ctx *pulumi.Context, name string, args *Args, r *Region, parent pulumi.ResourceOption) (*observe.Observability, error) {
 	d := r.Data
 	in := observe.Inputs{
@@ -31,8 +31,21 @@ func newObserve(ctx *pulumi.Context, name string, args *Args, r *Region, parent 
 	for consumer, q := range d.Queues.ByConsumer {
 		in.Queues[consumer] = observe.Queue{Name: q.Name, DlqName: q.DlqName}
 	}
+	var lb *observe.LoadBalancerArgs
+	if r.Ingress != nil {
+		lb = &observe.LoadBalancerArgs{ArnSuffix: r.Ingress.ArnSuffix, TargetGroups: map[string]pulumi.StringInput{}}
+	}
 	for svc, w := range r.Workloads {
-		in.Services[svc] = observe.Service{Namespace: w.Namespace, ServiceName: w.ServiceName, MinPods: args.Workloads.Releases[svc].MinReplicas}
+		s := observe.Service{Namespace: w.Namespace, ServiceName: w.ServiceName, MinPods: args.Workloads.Releases[svc].MinReplicas}
+		// The stable target group (not the canary's): the service's
+		// health and its users' experience.
+		if lb != nil {
+			if tg, ok := r.Ingress.TargetGroups[svc]; ok {
+				s.Routed = true
+				lb.TargetGroups[svc] = tg.ArnSuffix
+			}
+		}
+		in.Services[svc] = s
 	}
 	return observe.New(ctx, name+"-observe", &observe.Args{
 		Names:          in.Names,
@@ -42,6 +55,7 @@ func newObserve(ctx *pulumi.Context, name string, args *Args, r *Region, parent 
 		TopicKmsKeyArn: r.Keys.Messaging.Arn,
 		Alarms:         in,
 		CacheGroupID:   d.Cache.GroupID,
+		LoadBalancer:   lb,
 		Cluster: &observe.ClusterArgs{
 			OidcProviderArn:  r.Cluster.OidcProviderArn,
 			OidcIssuerURL:    r.Cluster.OidcIssuerURL,

@@ -284,10 +284,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		r.Observe = obs
 		outputs["alarmTopicArn"] = obs.TopicArn
 		outputs["regionUnhealthyAlarm"] = pulumi.String(obs.RegionUnhealthyName)
+		outputs["dashboard"] = obs.Dashboard.DashboardName
 	}
-
-	// Seam: the load balancer's alarms (observe.Args.LoadBalancer) are
-	// not wired yet.
 
 	return r, ctx.RegisterResourceOutputs(r, outputs)
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"regexp"
@@ -719,6 +720,13 @@ func preflightPolicies() []*Policy {
 			Resource:    checkAlarmLimits,
 		},
 		{
+			Name:  "enforce-cloudwatch-dashboard-limits",
+			Group: Preflight, Level: Mandatory,
+			Description: "CloudWatch dashboards are ones PutDashboard accepts: a name of 1-255 of A-Z a-z 0-9 - _, a body that is JSON with at most 500 widgets and 2500 metrics, at most 500 metrics per widget, at most 100 alarms per alarm widget, every widget within the 24-column grid.",
+			Types:       []string{tDashboard},
+			Resource:    checkDashboardLimits,
+		},
+		{
 			Name:  "missing-kms-key-grant-for-alarm-topic",
 			Group: Preflight, Level: Mandatory,
 			Description: "An alarm that notifies a KMS-encrypted SNS topic can use the topic's key: the key policy admits cloudwatch.amazonaws.com to kms:GenerateDataKey* and kms:Decrypt; otherwise every notification is dropped silently.",
@@ -1270,6 +1278,50 @@ func checkAlarmLimits(c *ResourceCheck) {
 	}
 	if r, ok := c.Get("alarmRule").Str(); ok && len(r) > 10240 {
 		c.Fail("alarmRule is %d characters; CloudWatch accepts at most 10240 (split the composite)", len(r))
+	}
+}
+
+var dashboardName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+
+func checkDashboardLimits(c *ResourceCheck) {
+	if n, ok := c.Get("dashboardName").Str(); ok && !dashboardName.MatchString(n) {
+		c.Fail("dashboardName %q: PutDashboard accepts 1 to 255 of A-Z, a-z, 0-9, - and _", n)
+	}
+	raw, ok := c.Get("dashboardBody").Str()
+	if !ok {
+		return // unknown before apply
+	}
+	var body struct {
+		Widgets []struct {
+			X, Width   int
+			Properties struct {
+				Metrics []any
+				Alarms  []any
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(raw), &body); err != nil {
+		c.Fail("dashboardBody is not JSON: %v", err)
+		return
+	}
+	if len(body.Widgets) > 500 {
+		c.Fail("dashboardBody has %d widgets; at most 500", len(body.Widgets))
+	}
+	metrics := 0
+	for i, w := range body.Widgets {
+		metrics += len(w.Properties.Metrics)
+		if len(w.Properties.Metrics) > 500 {
+			c.Fail("dashboardBody widget %d has %d metrics; at most 500", i, len(w.Properties.Metrics))
+		}
+		if len(w.Properties.Alarms) > 100 {
+			c.Fail("dashboardBody widget %d lists %d alarms; at most 100", i, len(w.Properties.Alarms))
+		}
+		if w.Width < 1 || w.X < 0 || w.X+w.Width > 24 {
+			c.Fail("dashboardBody widget %d spans columns %d to %d; the grid is 24 wide", i, w.X, w.X+w.Width)
+		}
+	}
+	if metrics > 2500 {
+		c.Fail("dashboardBody has %d metrics; at most 2500", metrics)
 	}
 }
 

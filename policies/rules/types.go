@@ -17,6 +17,7 @@ const (
 	tSnsTopic           = "aws:sns/topic:Topic"
 	tMetricAlarm        = "aws:cloudwatch/metricAlarm:MetricAlarm"
 	tCompositeAlarm     = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+	tDashboard          = "aws:cloudwatch/dashboard:Dashboard"
 	tSnsTopicPolicy     = "aws:sns/topicPolicy:TopicPolicy"
 	tSnsSubscription    = "aws:sns/topicSubscription:TopicSubscription"
 	tSecret             = "aws:secretsmanager/secret:Secret"
