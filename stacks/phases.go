@@ -140,6 +140,9 @@ func (p *Platform) regionArgs(ctx *pulumi.Context, rc config.Region, topology *m
 		},
 		Vault:   &region.VaultArgs{Lock: cfg.VaultLock()},
 		Observe: &region.ObserveArgs{Settings: cfg.Alarms},
+		// Every stack scrapes its services' metrics, at the default
+		// interval (docs/operations.md, "Service metrics").
+		Metrics: &region.MetricsArgs{},
 	}
 }
 

@@ -8,8 +8,10 @@
 //     topic); SNS may use it, only for this stack's topics, and CloudWatch,
 //     only for this stack's alarms in this region, which publish to the
 //     encrypted alarm topic;
-//   - logs: every CloudWatch log group; CloudWatch Logs may use it, only for
-//     this account's groups in this region;
+//   - logs: every CloudWatch log group and the metrics workspace;
+//     CloudWatch Logs may use it, only for this account's groups in this
+//     region, and Amazon Managed Service for Prometheus, only for callers
+//     of this account through the service in this region;
 //   - cluster: Kubernetes secrets, node volumes and container images; EBS
 //     and ECR may use it through EC2 and ECR, for callers of this account
 //     only.
@@ -144,7 +146,7 @@ func Policy(class, accountID, region, topicPrefix, alarmPrefix string) (string, 
 			Condition: map[string]any{"ArnLike": map[string]any{
 				"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:aws:logs:%s:%s:*", region, accountID),
 			}},
-		})
+		}, prometheusStatement(accountID, region))
 	case Cluster:
 		// Image repositories are encrypted with the cluster key; ECR
 		// decrypts for pulls and writes replicated images through it.
@@ -185,6 +187,21 @@ func Policy(class, accountID, region, topicPrefix, alarmPrefix string) (string, 
 		return "", fmt.Errorf("keys: unknown class %q; allowed: %v", class, Classes)
 	}
 	return iamdoc.Document(statements...)
+}
+
+// prometheusStatement admits Amazon Managed Service for Prometheus to the
+// logs key, which encrypts the region's metrics workspace too (operational
+// telemetry, like the logs): callers of this account, only through the
+// service in this region, which keeps grants for the workspace's life.
+func prometheusStatement(accountID, region string) iamdoc.Statement {
+	return iamdoc.Statement{
+		Sid:       "PrometheusEncryptsWorkspaces",
+		Effect:    iamdoc.Allow,
+		Principal: iamdoc.Principal{AWS: "*"},
+		Action:    []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"},
+		Resource:  "*",
+		Condition: map[string]any{"StringEquals": map[string]any{"kms:CallerAccount": accountID, "kms:ViaService": fmt.Sprintf("aps.%s.amazonaws.com", region)}},
+	}
 }
 
 // New creates one key and alias per class.

@@ -67,7 +67,10 @@ func TestEachClassAdmitsOnlyItsServices(t *testing.T) {
 	assert.Equal(t, "arn:aws:sns:*:123456789012:ecommerce-prod-*", sns.Condition["ArnLike"]["aws:SourceArn"], "only the stack's topics")
 
 	logs := policy(t, keys.Logs)
-	require.Len(t, logs, 2)
+	require.Len(t, logs, 3)
+	amp := logs["PrometheusEncryptsWorkspaces"]
+	assert.Equal(t, "aps.eu-west-1.amazonaws.com", amp.Condition["StringEquals"]["kms:ViaService"], "the metrics workspace, only through Prometheus in the key's region")
+	assert.Equal(t, "123456789012", amp.Condition["StringEquals"]["kms:CallerAccount"])
 	cw := logs["CloudWatchLogsEncrypts"]
 	assert.Equal(t, map[string]any{"Service": "logs.eu-west-1.amazonaws.com"}, cw.Principal, "CloudWatch Logs of the key's own region")
 	assert.Equal(t, "arn:aws:logs:eu-west-1:123456789012:*", cw.Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"], "only this account's log groups")

@@ -13,6 +13,7 @@ import (
 	"github.com/example/ecommerce-platform/components/cluster"
 	"github.com/example/ecommerce-platform/components/ingress"
 	"github.com/example/ecommerce-platform/components/keys"
+	"github.com/example/ecommerce-platform/components/metrics"
 	"github.com/example/ecommerce-platform/components/network"
 	"github.com/example/ecommerce-platform/components/observe"
 	"github.com/example/ecommerce-platform/components/registry"
@@ -56,6 +57,9 @@ type Args struct {
 	// Observe adds the alarm topic, Container Insights and the alarms; it
 	// needs Data (and reads the services' pods from Workloads when set).
 	Observe *ObserveArgs
+	// Metrics scrapes the services' Prometheus endpoints into the
+	// region's workspace; it needs Workloads. nil scrapes nothing.
+	Metrics *MetricsArgs
 }
 
 // IngressArgs are the region's share of the traffic path, from the global
@@ -132,6 +136,9 @@ type Region struct {
 	Vault *backup.Vault
 	// Observe is the region's alarms; nil when Args.Observe was.
 	Observe *observe.Observability
+	// Metrics is the region's workspace and scraper; nil when
+	// Args.Metrics was.
+	Metrics *metrics.Metrics
 }
 
 func (a *Args) check() error {
@@ -166,6 +173,9 @@ func (a *Args) check() error {
 	}
 	if a.Ingress != nil && a.Workloads == nil {
 		p.Add("Ingress", "needs Workloads: the load balancer routes to the services' pods")
+	}
+	if a.Metrics != nil && a.Workloads == nil {
+		p.Add("Metrics", "needs Workloads: the scraper reads the services' pods")
 	}
 	if a.Observe != nil && a.Data == nil {
 		p.Add("Observe", "needs Data: the alarms watch the databases, cache and queues")
@@ -285,6 +295,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		outputs["alarmTopicArn"] = obs.TopicArn
 		outputs["regionUnhealthyAlarm"] = pulumi.String(obs.RegionUnhealthyName)
 		outputs["dashboard"] = obs.Dashboard.DashboardName
+	}
+
+	if args.Metrics != nil {
+		m, err := newMetrics(ctx, name, args, r, parent)
+		if err != nil {
+			return nil, err
+		}
+		r.Metrics = m
+		outputs["metricsQueryEndpoint"] = m.QueryEndpoint
 	}
 
 	return r, ctx.RegisterResourceOutputs(r, outputs)

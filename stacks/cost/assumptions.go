@@ -41,6 +41,12 @@ type Assumptions struct {
 	// connection to a load balancer (new connections per second are a
 	// load balancer capacity dimension).
 	RequestsPerConnection float64
+	// SeriesPerPod is how many series one service pod's /metrics exposes
+	// (a dozen routes' latency histograms of 15 series each and their
+	// status-coded counters, the outbox, consumer and pool series);
+	// BytesPerSample is one stored sample's size in the workspace.
+	SeriesPerPod   float64
+	BytesPerSample float64
 }
 
 // DefaultAssumptions are the figures for an environment: dev is a few
@@ -53,18 +59,21 @@ func DefaultAssumptions(environment string) Assumptions {
 			NATGBPerGateway: 500, EndpointGBPerRegion: 2000,
 			FlowLogGBPerVPC: 300, ControlPlaneLogGBPerCluster: 100, DatabaseLogGBPerInstance: 10, OtherLogGBPerGroup: 1,
 			ImageMB: 20, RequestsPerSecond: 20000, ResponseKB: 8, RequestsPerConnection: 100,
+			SeriesPerPod: 300, BytesPerSample: 2,
 		}
 	case "staging":
 		return Assumptions{
 			NATGBPerGateway: 50, EndpointGBPerRegion: 100,
 			FlowLogGBPerVPC: 20, ControlPlaneLogGBPerCluster: 10, DatabaseLogGBPerInstance: 1, OtherLogGBPerGroup: 0.5,
 			ImageMB: 20, RequestsPerSecond: 50, ResponseKB: 8, RequestsPerConnection: 100,
+			SeriesPerPod: 300, BytesPerSample: 2,
 		}
 	default:
 		return Assumptions{
 			NATGBPerGateway: 20, EndpointGBPerRegion: 20,
 			FlowLogGBPerVPC: 5, ControlPlaneLogGBPerCluster: 5, DatabaseLogGBPerInstance: 0.5, OtherLogGBPerGroup: 0.1,
 			ImageMB: 20, RequestsPerSecond: 2, ResponseKB: 8, RequestsPerConnection: 100,
+			SeriesPerPod: 300, BytesPerSample: 2,
 		}
 	}
 }
@@ -85,6 +94,8 @@ var assumptionList = []assumption{
 	{"rps", "requests/s", "average request rate of the stack (the load balancer, WAF and CloudFront lines)", func(a *Assumptions) *float64 { return &a.RequestsPerSecond }},
 	{"response-kb", "KB", "average response size", func(a *Assumptions) *float64 { return &a.ResponseKB }},
 	{"requests-per-connection", "requests", "requests per CloudFront-to-load-balancer connection", func(a *Assumptions) *float64 { return &a.RequestsPerConnection }},
+	{"series-per-pod", "series", "Prometheus series one service pod exposes (samples/s = series x minimum pods / 30 s)", func(a *Assumptions) *float64 { return &a.SeriesPerPod }},
+	{"sample-bytes", "bytes", "stored size of one Prometheus sample", func(a *Assumptions) *float64 { return &a.BytesPerSample }},
 }
 
 // Set changes one assumption from "name=value".

@@ -211,8 +211,10 @@ var rules = map[string]rule{
 	"aws:sqs/queue:Queue": func(p *pricer, r *planfile.Resource, _ Regional, _ bool, c string) {
 		p.notPriced(r, c, "SQS queue", "priced per request (0.40 USD per million after the first million a month); no request volume is assumed")
 	},
-	"aws:s3/bucketV2:BucketV2": (*pricer).bucket,
-	"aws:s3/bucket:Bucket":     (*pricer).bucket,
+	"aws:amp/workspace:Workspace": (*pricer).ampWorkspace,
+	"aws:amp/scraper:Scraper":     (*pricer).ampScraper,
+	"aws:s3/bucketV2:BucketV2":    (*pricer).bucket,
+	"aws:s3/bucket:Bucket":        (*pricer).bucket,
 	"aws:backup/vault:Vault": func(p *pricer, r *planfile.Resource, _ Regional, _ bool, c string) {
 		p.notPriced(r, c, "AWS Backup vault", "recovery points are priced per GB-month (about 0.095 USD for RDS snapshots in us-east-1) and cross-region copies per GB transferred; both depend on the data size")
 	},

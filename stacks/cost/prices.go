@@ -37,6 +37,7 @@ var Sources = map[string]string{ //nolint:gosec // addresses of public price pag
 	"waf":         "https://aws.amazon.com/waf/pricing/",
 	"cloudfront":  "https://aws.amazon.com/cloudfront/pricing/",
 	"route53":     "https://aws.amazon.com/route53/pricing/",
+	"amp":         "https://aws.amazon.com/prometheus/pricing/",
 }
 
 // Regional are the prices that differ by region.

@@ -306,6 +306,12 @@ func (m *Mocks) outputs(r *Resource) (string, resource.PropertyMap) {
 	for k, v := range edgeOutputs(r, region, acct, h, physical) {
 		state[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
 	}
+	for k, v := range metricsOutputs(r, region, acct, h) {
+		state[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+	}
+	if v, ok := state["id"]; ok && v.IsString() && strings.HasPrefix(r.Type, "aws:amp/") {
+		id = v.StringValue()
+	}
 	set("id", id)
 	return id, state
 }

@@ -1,0 +1,58 @@
+package cost
+
+import (
+	"github.com/example/ecommerce-platform/stacks/planfile"
+)
+
+// Amazon Managed Service for Prometheus prices (us-east-1, written from
+// memory like the rest of the table: refresh before budgeting). Other
+// regions are priced at the same figures, a few percent off at most.
+const (
+	// AMPIngest10M is per 10 million samples ingested (the first 2 billion
+	// a month; cheaper beyond).
+	AMPIngest10M = 0.90
+	// AMPStorageGBMonth is per GB-month of stored samples and metadata.
+	AMPStorageGBMonth = 0.03
+	// AMPCollectorHour is per managed collector (scraper) per hour.
+	AMPCollectorHour = 0.04
+	// AMPCollected10M is per 10 million samples a managed collector
+	// scrapes.
+	AMPCollected10M = 0.10
+	// AMPRetentionDays is the workspace's default retention, which the
+	// program keeps.
+	AMPRetentionDays = 150
+	// ScrapeIntervalSeconds is the collector's interval (components/metrics).
+	ScrapeIntervalSeconds = 30
+)
+
+// samplesPerMonth is what one region's collector scrapes a month: the
+// assumed series per pod times the pods the region's autoscalers keep at
+// least, every interval.
+func (p *pricer) samplesPerMonth(region string) (float64, int) {
+	pods := 0
+	for _, h := range p.plan.OfType("kubernetes:autoscaling/v2:HorizontalPodAutoscaler") {
+		if h.Region != region {
+			continue
+		}
+		if n, ok := h.Number("spec.minReplicas"); ok {
+			pods += int(n)
+		}
+	}
+	perSecond := p.a.SeriesPerPod * float64(pods) / ScrapeIntervalSeconds
+	return perSecond * HoursPerMonth * 3600, pods
+}
+
+func (p *pricer) ampScraper(r *planfile.Resource, _ Regional, _ bool, c string) {
+	samples, _ := p.samplesPerMonth(r.Region)
+	p.line(r, c, "Prometheus managed collector", HoursPerMonth, "h", AMPCollectorHour, "amp")
+	p.line(r, c, "Prometheus samples collected (series-per-pod x minimum pods / 30 s)", samples/1e7, "10 million samples", AMPCollected10M, "amp")
+}
+
+func (p *pricer) ampWorkspace(r *planfile.Resource, _ Regional, _ bool, c string) {
+	samples, _ := p.samplesPerMonth(r.Region)
+	p.line(r, c, "Prometheus samples ingested (series-per-pod x minimum pods / 30 s)", samples/1e7, "10 million samples", AMPIngest10M, "amp")
+	// Steady state: the retention window's samples, at the assumed stored
+	// size of one.
+	stored := samples / (HoursPerMonth / 24) * AMPRetentionDays * p.a.BytesPerSample / 1e9
+	p.line(r, c, "Prometheus storage (150 days retained, sample-bytes)", stored, "GB-month", AMPStorageGBMonth, "amp")
+}
