@@ -85,6 +85,7 @@ func allCases() []tc {
 	out = append(out, costCases()...)
 	out = append(out, preflightCases()...)
 	out = append(out, trafficCases()...)
+	out = append(out, centralLogCases()...)
 	return out
 }
 
