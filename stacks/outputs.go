@@ -31,6 +31,10 @@ func (p *Platform) export(ctx *pulumi.Context) {
 	ctx.Export("masterRegion", pulumi.String(p.Config.MasterRegion))
 	ctx.Export("regions", summary)
 	ctx.Export("traffic", p.TrafficOutputs())
+	if c := p.CentralLogs; c != nil {
+		// Where every region's logs are (docs/operations.md, Central logs).
+		ctx.Export("centralLogs", pulumi.Map{"bucketName": c.BucketName, "region": pulumi.String(p.Master.Name)})
+	}
 }
 
 // TrafficOutputs is the "traffic" stack output: the public API host, the

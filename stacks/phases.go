@@ -163,6 +163,9 @@ func (p *Platform) wiring(ctx *pulumi.Context) error {
 	if err := p.replication(ctx); err != nil {
 		return err
 	}
+	if err := p.centralLogs(ctx); err != nil {
+		return err
+	}
 	return p.routing(ctx)
 }
 
