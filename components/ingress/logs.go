@@ -108,6 +108,13 @@ func newAccessLogs(ctx *pulumi.Context, name string, args *Args, tags pulumi.Str
 			AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
 				DaysAfterInitiation: pulumi.Int(1),
 			},
+		}, s3.BucketLifecycleConfigurationV2RuleArgs{
+			// Versioned, every expiry leaves a delete marker; S3 refuses
+			// ExpiredObjectDeleteMarker next to Days, hence a rule of its own.
+			Id:         pulumi.String("remove-expired-delete-markers"),
+			Status:     pulumi.String("Enabled"),
+			Filter:     s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(AccessLogPrefix + "/")},
+			Expiration: s3.BucketLifecycleConfigurationV2RuleExpirationArgs{ExpiredObjectDeleteMarker: pulumi.Bool(true)},
 		}},
 	}, parent); err != nil {
 		return nil, err
