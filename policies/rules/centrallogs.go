@@ -15,6 +15,7 @@ const (
 	tLogDestination    = "aws:cloudwatch/logDestination:LogDestination"
 	tS3Replication     = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 	tS3VersioningV2    = "aws:s3/bucketVersioningV2:BucketVersioningV2"
+	tS3LifecycleV2     = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
 	maxFiltersPerGroup = 2
 	maxFirehosePrefix  = 512
 )
@@ -79,6 +80,25 @@ func centralLogPolicies() []*Policy {
 						if len(s) > maxFirehosePrefix {
 							c.Fail("%s is %d characters; at most %d", path, len(s), maxFirehosePrefix)
 						}
+					}
+				}
+			},
+		},
+		{
+			Name:  "enforce-s3-lifecycle-expiration",
+			Group: Preflight, Level: Mandatory,
+			Description: "An S3 lifecycle expiration is one S3 accepts: days a positive integer, and expiredObjectDeleteMarker never next to days or date in the same expiration (a rule of its own removes the markers).",
+			Types:       []string{tS3LifecycleV2},
+			Resource: func(c *ResourceCheck) {
+				for i, r := range c.Get("rules").Items() {
+					e := r.Field("expiration")
+					days, hasDays := e.Field("days").Num()
+					if hasDays && (days < 1 || days != float64(int64(days))) {
+						c.Fail("rules.%d.expiration.days is %v; S3 accepts a positive whole number of days", i, days)
+					}
+					_, hasDate := e.Field("date").Str()
+					if m, ok := e.Field("expiredObjectDeleteMarker").Bool(); ok && m && (hasDays || hasDate) {
+						c.Fail("rules.%d.expiration sets expiredObjectDeleteMarker with days or date; S3 refuses both in one expiration", i)
 					}
 				}
 			},

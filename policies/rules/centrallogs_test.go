@@ -49,6 +49,17 @@ func centralLogCases() []tc {
 		fail("enforce-aws-name-constraints", "a log destination with a colon", "name",
 			in("ap-south-1", res(tLogDestination, "d", M{"name": "ecommerce:containers", "targetArn": stream, "roleArn": "arn:aws:iam::111111111111:role/r"}))),
 
+		pass("enforce-s3-lifecycle-expiration", "days, and markers in a rule of their own",
+			in("eu-west-1", res(tS3LifecycleV2, "lc", M{"bucket": "b", "rules": []any{
+				M{"id": "expire", "status": "Enabled", "expiration": M{"days": 365}},
+				M{"id": "markers", "status": "Enabled", "expiration": M{"expiredObjectDeleteMarker": true}}}}))),
+		fail("enforce-s3-lifecycle-expiration", "markers next to days", "rules.0.expiration sets expiredObjectDeleteMarker",
+			in("eu-west-1", res(tS3LifecycleV2, "lc", M{"bucket": "b", "rules": []any{
+				M{"id": "expire", "status": "Enabled", "expiration": M{"days": 365, "expiredObjectDeleteMarker": true}}}}))),
+		fail("enforce-s3-lifecycle-expiration", "zero days", "rules.0.expiration.days is 0",
+			in("eu-west-1", res(tS3LifecycleV2, "lc", M{"bucket": "b", "rules": []any{
+				M{"id": "expire", "status": "Enabled", "expiration": M{"days": 0}}}}))),
+
 		pass("missing-versioning-for-s3-replication", "both buckets versioned, waited for",
 			dependsOn(replication("alb-logs", "central"), srcV, centralV), srcV, centralV, bucket("alb-logs"), bucket("central")),
 		fail("missing-versioning-for-s3-replication", "unversioned source", "no enabled versioning",
