@@ -34,6 +34,10 @@ func (p *Platform) export(ctx *pulumi.Context) {
 	if p.Dashboard != nil {
 		ctx.Export("globalDashboard", p.Dashboard.Name)
 	}
+	if c := p.CentralLogs; c != nil {
+		// Where every region's logs are (docs/operations.md, Central logs).
+		ctx.Export("centralLogs", pulumi.Map{"bucketName": c.BucketName, "region": pulumi.String(p.Master.Name)})
+	}
 }
 
 // TrafficOutputs is the "traffic" stack output: the public API host, the

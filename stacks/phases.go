@@ -170,6 +170,9 @@ func (p *Platform) wiring(ctx *pulumi.Context) error {
 	if err := p.dashboard(ctx); err != nil {
 		return err
 	}
+	if err := p.centralLogs(ctx); err != nil {
+		return err
+	}
 	return p.routing(ctx)
 }
 

@@ -7,8 +7,8 @@
 //     and a us-east-1 provider whatever the master region is;
 //   - regions: one Region component each, master first;
 //   - wiring: what crosses regions (the event subscriptions, the image
-//     replication, the DNS records per deployment model, the regions'
-//     health checks and CloudFront).
+//     replication, the central logs in the master region, the DNS records
+//     per deployment model, the regions' health checks and CloudFront).
 package stacks
 
 import (
@@ -19,6 +19,7 @@ import (
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/example/ecommerce-platform/components/centrallog"
 	"github.com/example/ecommerce-platform/components/edge"
 	"github.com/example/ecommerce-platform/components/global"
 	"github.com/example/ecommerce-platform/components/observe"
@@ -67,6 +68,9 @@ type Platform struct {
 	Regions []*region.Region
 	// Master is the master region (also Regions[0]).
 	Master *region.Region
+	// CentralLogs is the master region's store of every region's logs
+	// (wiring phase).
+	CentralLogs *centrallog.Central
 }
 
 // Build creates the platform from a validated config: providers, then the

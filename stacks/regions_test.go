@@ -49,6 +49,15 @@ func TestNoResourceEscapesItsRegion(t *testing.T) {
 						}
 						assert.Equal(t, want, r.Region, "%s %s", r.Type, r.Name)
 						continue
+					case strings.Contains(r.URN, "ecommerce:centrallog:Central$"):
+						// The central logs' store, in the master region.
+						assert.Equal(t, run.cfg.MasterRegion, r.Region, "%s %s", r.Type, r.Name)
+						continue
+					case strings.Contains(r.URN, "ecommerce:centrallog:Forwarder$"):
+						// A region's forwarding ("central-logs-<region>"),
+						// in the region of what it reads.
+						assert.Equal(t, strings.TrimPrefix(inv.Lookup(r.Parent).Name, "central-logs-"), r.Region, "%s %s", r.Type, r.Name)
+						continue
 					case strings.Contains(r.URN, "ecommerce:edge:Routing$"):
 						assert.Equal(t, stacks.EdgeRegion, r.Region, "%s %s", r.Type, r.Name)
 						continue
@@ -161,6 +170,7 @@ func TestEveryResourceHasAComponentParent(t *testing.T) {
 				"ecommerce:global:Global": true, "ecommerce:region:Region": true, "ecommerce:messaging:Subscriptions": true,
 				"ecommerce:registry:Replication": true, "ecommerce:edge:Edge": true, "ecommerce:edge:Routing": true, "ecommerce:backup:Plan": true,
 				"ecommerce:observe:GlobalDashboard": true,
+				"ecommerce:centrallog:Central":      true, "ecommerce:centrallog:Forwarder": true,
 			}
 			for _, r := range inv.Resources {
 				if topLevel[r.Type] {

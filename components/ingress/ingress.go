@@ -128,6 +128,9 @@ type Ingress struct {
 	SecurityGroupID pulumi.StringOutput `pulumi:"securityGroupId"`
 	// AccessLogBucket holds the access logs.
 	AccessLogBucket pulumi.StringOutput `pulumi:"accessLogBucket"`
+	// AccessLogVersioning versions the bucket: what a replication of the
+	// access logs waits for.
+	AccessLogVersioning pulumi.Resource
 	// TargetGroups by Kubernetes Service name ("auth", "auth-canary").
 	TargetGroups map[string]*lb.TargetGroup
 	// Routes are the listener rules, in priority order.
@@ -237,7 +240,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		EnableDeletionProtection: pulumi.Bool(args.DeletionProtection),
 		AccessLogs: lb.LoadBalancerAccessLogsArgs{
 			Bucket:  logs.Bucket.Bucket,
-			Prefix:  pulumi.String(accessLogPrefix),
+			Prefix:  pulumi.String(AccessLogPrefix),
 			Enabled: pulumi.Bool(true),
 		},
 		Tags: tags("-alb"),
@@ -318,6 +321,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	out.ArnSuffix = alb.ArnSuffix
 	out.SecurityGroupID = sg.ID().ToStringOutput()
 	out.AccessLogBucket = logs.Bucket.Bucket
+	out.AccessLogVersioning = logs.Versioning
 	arns := pulumi.StringMap{}
 	for svc, tg := range out.TargetGroups {
 		arns[svc] = tg.Arn

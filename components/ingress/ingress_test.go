@@ -293,6 +293,12 @@ func TestAccessLogBucket(t *testing.T) {
 	require.NotNil(t, lc)
 	assert.EqualValues(t, 90, lc.Get("rules.0.expiration.days"))
 	assert.Equal(t, "Enabled", lc.String("rules.0.status"))
+	// Versioned for the replication to the central log bucket: what the
+	// expiry leaves behind goes too.
+	assert.Equal(t, "Enabled", b.inv.Find("aws:s3/bucketVersioningV2:BucketVersioningV2", name).String("versioningConfiguration.status"))
+	assert.EqualValues(t, 1, lc.Get("rules.0.noncurrentVersionExpiration.noncurrentDays"))
+	assert.Equal(t, true, lc.Get("rules.1.expiration.expiredObjectDeleteMarker"))
+	assert.Nil(t, lc.Get("rules.1.expiration.days"))
 	pab := b.inv.Find("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", name)
 	require.NotNil(t, pab)
 	for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {

@@ -9,9 +9,14 @@ import (
 	"github.com/example/ecommerce-platform/components/iamdoc"
 )
 
-// accessLogPrefix is where in the bucket the load balancer writes; ELB
-// adds AWSLogs/<account>/ after it.
-const accessLogPrefix = "alb"
+// AccessLogPrefix is where in the bucket the load balancer writes; ELB
+// adds AWSLogs/<account>/elasticloadbalancing/<region>/ after it.
+const AccessLogPrefix = "alb"
+
+// accessLogNoncurrentDays removes the versions the expiration leaves
+// behind: the bucket is versioned only because S3 replication (to the
+// central log bucket) requires it.
+const accessLogNoncurrentDays = 1
 
 // AccessLogEncryption is the bucket's default encryption. ELB delivers
 // access logs only to buckets encrypted with S3-managed keys (SSE-S3):
@@ -24,6 +29,8 @@ type accessLogs struct {
 	// Policy admits the log delivery; the load balancer waits for it, or
 	// ELB refuses to enable logging (access denied on the bucket).
 	Policy *s3.BucketPolicy
+	// Versioning is on for replication; a replication waits for it.
+	Versioning *s3.BucketVersioningV2
 }
 
 // AccessLogPolicy lets the region's log delivery write under the prefix
@@ -36,7 +43,7 @@ func AccessLogPolicy(region, accountID, bucket string) (string, error) {
 			Effect:    iamdoc.Allow,
 			Principal: LogDeliveryPrincipal(region),
 			Action:    "s3:PutObject",
-			Resource:  fmt.Sprintf("%s/%s/AWSLogs/%s/*", arn, accessLogPrefix, accountID),
+			Resource:  fmt.Sprintf("%s/%s/AWSLogs/%s/*", arn, AccessLogPrefix, accountID),
 		},
 		iamdoc.DenyPlainTransport("s3:*", []string{arn, arn + "/*"}),
 	)
@@ -79,18 +86,35 @@ func newAccessLogs(ctx *pulumi.Context, name string, args *Args, tags pulumi.Str
 	}, parent); err != nil {
 		return nil, err
 	}
+	versioning, err := s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
+		Bucket:                  bucket.Bucket,
+		VersioningConfiguration: s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
 		Bucket: bucket.Bucket,
 		Rules: s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
 			Id:     pulumi.String("expire-access-logs"),
 			Status: pulumi.String("Enabled"),
-			Filter: s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(accessLogPrefix + "/")},
+			Filter: s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(AccessLogPrefix + "/")},
 			Expiration: s3.BucketLifecycleConfigurationV2RuleExpirationArgs{
 				Days: pulumi.Int(args.AccessLogRetentionDays),
+			},
+			NoncurrentVersionExpiration: s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
+				NoncurrentDays: pulumi.Int(accessLogNoncurrentDays),
 			},
 			AbortIncompleteMultipartUpload: s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
 				DaysAfterInitiation: pulumi.Int(1),
 			},
+		}, s3.BucketLifecycleConfigurationV2RuleArgs{
+			// Versioned, every expiry leaves a delete marker; S3 refuses
+			// ExpiredObjectDeleteMarker next to Days, hence a rule of its own.
+			Id:         pulumi.String("remove-expired-delete-markers"),
+			Status:     pulumi.String("Enabled"),
+			Filter:     s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(AccessLogPrefix + "/")},
+			Expiration: s3.BucketLifecycleConfigurationV2RuleExpirationArgs{ExpiredObjectDeleteMarker: pulumi.Bool(true)},
 		}},
 	}, parent); err != nil {
 		return nil, err
@@ -105,5 +129,5 @@ func newAccessLogs(ctx *pulumi.Context, name string, args *Args, tags pulumi.Str
 	if err != nil {
 		return nil, err
 	}
-	return &accessLogs{Bucket: bucket, Policy: policy}, nil
+	return &accessLogs{Bucket: bucket, Policy: policy, Versioning: versioning}, nil
 }

@@ -657,7 +657,7 @@ func preflightPolicies() []*Policy {
 		{
 			Name:  "enforce-aws-name-constraints",
 			Group: Preflight, Level: Mandatory,
-			Description: "Names and identifiers are within the lengths and character sets AWS accepts (RDS, ElastiCache, SQS, SNS, EKS, IAM, log groups, secrets, KMS aliases, ECR, launch templates, WAF, S3).",
+			Description: "Names and identifiers are within the lengths and character sets AWS accepts (RDS, ElastiCache, SQS, SNS, EKS, IAM, log groups, secrets, KMS aliases, ECR, launch templates, WAF, S3, Firehose streams (64 of letters, digits, _.-), CloudWatch Logs destinations and subscription filters (512, no ':' or '*')).",
 			Types:       nameRuleTypes(),
 			Resource: func(c *ResourceCheck) {
 				for _, nr := range nameRules[c.Type] {

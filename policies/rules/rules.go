@@ -307,6 +307,7 @@ func build() []*Policy {
 	all = append(all, preflightPolicies()...)
 	all = append(all, trafficPolicies()...)
 	all = append(all, metricsPolicies()...)
+	all = append(all, centralLogPolicies()...)
 	order := map[Group]int{Security: 0, Reliability: 1, Cost: 2, Preflight: 3}
 	sort.SliceStable(all, func(i, j int) bool {
 		if all[i].Group != all[j].Group {

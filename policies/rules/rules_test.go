@@ -86,6 +86,7 @@ func allCases() []tc {
 	out = append(out, preflightCases()...)
 	out = append(out, trafficCases()...)
 	out = append(out, metricsCases()...)
+	out = append(out, centralLogCases()...)
 	return out
 }
 

@@ -78,6 +78,9 @@ type Config struct {
 	Alarms observe.Settings
 	// Backup is the AWS Backup plan's retention and the vaults' lock.
 	Backup backup.Settings
+	// CentralLogs is how long the master region's bucket keeps every
+	// region's logs.
+	CentralLogs CentralLogs
 }
 
 // key declares one config key: its name, its type as Pulumi.yaml declares
@@ -97,7 +100,7 @@ type section struct {
 }
 
 // sections in the order their problems are reported.
-var sections = []section{stackSection, regionsSection, clusterSection, databaseSection, cacheSection, messagingSection, servicesSection, trafficSection, observeSection, backupSection}
+var sections = []section{stackSection, regionsSection, clusterSection, databaseSection, cacheSection, messagingSection, servicesSection, trafficSection, observeSection, backupSection, centralLogsSection}
 
 // Keys lists every key the platform reads; anything else in the namespace
 // is a typo and is refused.

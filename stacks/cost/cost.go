@@ -135,6 +135,10 @@ var Free = map[string]string{
 	"aws:cloudfront/cachePolicy:CachePolicy":                                                     "no charge",
 	"aws:cloudfront/originRequestPolicy:OriginRequestPolicy":                                     "no charge",
 	"aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":                                 "no charge",
+	"aws:cloudwatch/logStream:LogStream":                                                         "no charge (its events are its log group's ingestion)",
+	"aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter":                                 "no charge (what it forwards is priced at its Firehose stream)",
+	"aws:cloudwatch/logDestination:LogDestination":                                               "no charge (what it forwards is priced at its Firehose stream)",
+	"aws:cloudwatch/logDestinationPolicy:LogDestinationPolicy":                                   "no charge",
 }
 
 func free(r *planfile.Resource) (string, bool) {
@@ -220,6 +224,10 @@ var rules = map[string]rule{
 	},
 	"aws:sns/topic:Topic": func(p *pricer, r *planfile.Resource, _ Regional, _ bool, c string) {
 		p.notPriced(r, c, "SNS topic", "priced per publish (0.50 USD per million after the first million a month); deliveries to SQS are free")
+	},
+	"aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": (*pricer).firehose,
+	"aws:s3/bucketReplicationConfig:BucketReplicationConfig": func(p *pricer, r *planfile.Resource, _ Regional, _ bool, c string) {
+		p.notPriced(r, c, "S3 replication of load balancer access logs", "replicas are priced as their bucket's storage plus inter-region transfer (about 0.02 USD per GB) and PUT requests; all depend on the access-log volume")
 	},
 	"aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": func(p *pricer, r *planfile.Resource, _ Regional, _ bool, c string) {
 		p.notPriced(r, c, "cross-region copy of a database's automated backups", "backup storage in the other region and inter-region transfer depend on the change rate")
@@ -484,6 +492,19 @@ func (p *pricer) repository(r *planfile.Resource, _ Regional, _ bool, c string) 
 		return
 	}
 	p.line(r, c, fmt.Sprintf("ECR storage, %d images kept x image-mb", kept), float64(kept)*p.a.ImageMB/1024, "GB-month", ECRStorageGBMonth, "ecr")
+}
+
+// firehose prices a central log stream's ingestion: it forwards one log
+// group, so it ingests what that group does (other-log-gb).
+func (p *pricer) firehose(r *planfile.Resource, region Regional, priced bool, c string) {
+	if !priced {
+		p.missing(r, c, "Firehose ingestion (other-log-gb)", "Firehose")
+		return
+	}
+	p.line(r, c, "Firehose ingestion: a forwarded log group (other-log-gb)", p.a.OtherLogGBPerGroup, "GB", region.FirehoseIngestGB, "firehose")
+	if r.Len("extendedS3Configuration.processingConfiguration.processors") > 0 {
+		p.notPriced(r, c, "Firehose decompression of CloudWatch Logs records", "charged per GB decompressed on top of ingestion; its price is not in the table")
+	}
 }
 
 // bucket names what a bucket's storage depends on; nothing is assumed.

@@ -9,7 +9,7 @@ package cost
 // repository is built on has no internet). The us-east-1 figures and the
 // prices that are the same in every region are the long-standing list
 // prices; the eu-west-1 and ap-south-1 figures for RDS, ElastiCache, load
-// balancers and log ingestion are the least certain and may be a few percent
+// balancers, log ingestion and Firehose ingestion are the least certain and may be a few percent
 // off. Refresh a figure from its page (or the AWS Price List API) before a
 // budget depends on it, and move PricesDate with it.
 
@@ -18,7 +18,7 @@ const PricesDate = "2026-11-28"
 
 // PricesNote is printed with every estimate.
 const PricesNote = "written from the AWS pricing pages below without fetching them (no internet here); " +
-	"eu-west-1 and ap-south-1 RDS, ElastiCache, load balancer and log figures may be a few percent off: refresh before budgeting"
+	"eu-west-1 and ap-south-1 RDS, ElastiCache, load balancer, log and Firehose figures may be a few percent off: refresh before budgeting"
 
 // Sources are the pricing pages, by service.
 var Sources = map[string]string{ //nolint:gosec // addresses of public price pages, not credentials
@@ -38,6 +38,7 @@ var Sources = map[string]string{ //nolint:gosec // addresses of public price pag
 	"cloudfront":  "https://aws.amazon.com/cloudfront/pricing/",
 	"route53":     "https://aws.amazon.com/route53/pricing/",
 	"amp":         "https://aws.amazon.com/prometheus/pricing/",
+	"firehose":    "https://aws.amazon.com/firehose/pricing/",
 }
 
 // Regional are the prices that differ by region.
@@ -65,6 +66,10 @@ type Regional struct {
 	// LogsIngestGB is CloudWatch Logs ingestion per GB (standard class;
 	// VPC flow logs, vended, cost the same for the first 10 TB a month).
 	LogsIngestGB float64
+	// FirehoseIngestGB is Firehose Direct PUT ingestion per GB (first
+	// 500 TB a month; each record is billed in 5 KB increments, which
+	// CloudWatch Logs' batched records exceed).
+	FirehoseIngestGB float64
 }
 
 // Same-everywhere prices (AWS publishes one figure for every commercial
@@ -157,7 +162,8 @@ var usEast = Regional{
 	NATHour: 0.045, NATGB: 0.045,
 	EndpointHour: 0.01, EndpointGB: 0.01,
 	ALBHour: 0.0225, ALBLCUHour: 0.008,
-	LogsIngestGB: 0.50,
+	LogsIngestGB:     0.50,
+	FirehoseIngestGB: 0.029,
 }
 
 // Prices are the regions priced so far; a region missing here gets its
@@ -186,7 +192,8 @@ var Prices = map[string]Regional{
 		NATHour: 0.048, NATGB: 0.048,
 		EndpointHour: 0.011, EndpointGB: 0.01,
 		ALBHour: 0.0252, ALBLCUHour: 0.008,
-		LogsIngestGB: 0.57,
+		LogsIngestGB:     0.57,
+		FirehoseIngestGB: 0.031,
 	},
 	"ap-south-1": {
 		EC2: map[string]float64{
@@ -208,6 +215,7 @@ var Prices = map[string]Regional{
 		NATHour: 0.056, NATGB: 0.056,
 		EndpointHour: 0.011, EndpointGB: 0.01,
 		ALBHour: 0.0239, ALBLCUHour: 0.0076,
-		LogsIngestGB: 0.67,
+		LogsIngestGB:     0.67,
+		FirehoseIngestGB: 0.034,
 	},
 }

@@ -90,6 +90,8 @@ var Notable = map[string]string{
 	"aws:cloudwatch/dashboard:Dashboard":                        "dashboard",
 	"aws:backup/vault:Vault":                                    "backup vault",
 	"aws:backup/plan:Plan":                                      "backup plan",
+	"aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": "Firehose stream",
+	"aws:s3/bucketV2:BucketV2":                                  "S3 bucket",
 }
 
 // edgeOnly are types the diagram draws as edges, not as a node's content:
@@ -110,6 +112,13 @@ const (
 	snsTopic     = "aws:sns/topic:Topic"
 	sqsQueue     = "aws:sqs/queue:Queue"
 	k8sService   = "kubernetes:core/v1:Service"
+	logGroup     = "aws:cloudwatch/logGroup:LogGroup"
+	logFilter    = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
+	logDest      = "aws:cloudwatch/logDestination:LogDestination"
+	firehose     = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+	s3Bucket     = "aws:s3/bucketV2:BucketV2"
+	s3Versioning = "aws:s3/bucketVersioningV2:BucketVersioningV2"
+	s3Replicate  = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 	// targetGroupBinding is the AWS Load Balancer Controller's resource
 	// that registers a Service's pods in a target group.
 	targetGroupBinding = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
@@ -216,6 +225,37 @@ func Build(p *planfile.Plan) *Graph {
 			for _, t := range topics {
 				for _, q := range queues {
 					addEdge(nodeOf[t.URN], nodeOf[q.URN], "events")
+				}
+			}
+		case r.Type == logFilter:
+			// A log group's events, to a stream directly or through a
+			// destination of the group's region.
+			streams := depsOfType(r, func(t string) bool { return t == firehose })
+			for _, d := range depsOfType(r, func(t string) bool { return t == logDest }) {
+				streams = append(streams, depsOfType(d, func(t string) bool { return t == firehose })...)
+			}
+			for _, g := range depsOfType(r, func(t string) bool { return t == logGroup }) {
+				for _, s := range streams {
+					addEdge(nodeOf[g.URN], nodeOf[s.URN], "logs")
+				}
+			}
+		case r.Type == s3Replicate:
+			// From the source bucket's component (its versioning, which
+			// the configuration waits for) to the destination bucket's,
+			// known by the name (or name prefix) its ARN starts with.
+			dest := strings.TrimPrefix(r.String("rules.0.destination.bucket"), "arn:aws:s3:::")
+			for _, b := range depsOfType(r, func(t string) bool { return t == s3Bucket }) {
+				name := b.String("bucket")
+				if name == "" {
+					name = b.String("bucketPrefix")
+				}
+				if name == "" || !strings.HasPrefix(dest, name) {
+					continue
+				}
+				for _, v := range depsOfType(r, func(t string) bool { return t == s3Versioning }) {
+					if from, to := nodeOf[v.URN], nodeOf[b.URN]; from != to {
+						addEdge(from, to, "access logs")
+					}
 				}
 			}
 		case r.Type == distribution:

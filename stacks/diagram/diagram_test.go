@@ -194,3 +194,41 @@ func TestTargetGroupBindingDrawsRequests(t *testing.T) {
 	}
 	assert.Equal(t, []string{"global/ingress -> global/service requests x1"}, edges, "user's binding names a Service in another namespace: no edge")
 }
+
+// A region's log groups feed the central streams (directly or through a
+// destination), and its access-log bucket replicates into the central
+// bucket: each is one edge to the central store.
+func TestCentralLogsDrawLogsAndAccessLogs(t *testing.T) {
+	const central = "ecommerce:centrallog:Central::central-logs"
+	const fwd = "ecommerce:centrallog:Forwarder::central-logs-eu-west-1"
+	p := planfile.New("s",
+		res("ecommerce:region:Region", "eu-west-1", "eu-west-1", "", nil),
+		res("ecommerce:observe:Observability", "eu-obs", "eu-west-1", "ecommerce:region:Region::eu-west-1", nil),
+		res("aws:cloudwatch/logGroup:LogGroup", "app", "eu-west-1", "ecommerce:observe:Observability::eu-obs", nil),
+		res("ecommerce:ingress:Ingress", "eu-in", "eu-west-1", "ecommerce:region:Region::eu-west-1", nil),
+		res("aws:s3/bucketV2:BucketV2", "alb-logs", "eu-west-1", "ecommerce:ingress:Ingress::eu-in", nil),
+		res("aws:s3/bucketVersioningV2:BucketVersioningV2", "alb-logs", "eu-west-1", "ecommerce:ingress:Ingress::eu-in", nil),
+		res("ecommerce:centrallog:Central", "central-logs", "", "", nil),
+		res("aws:s3/bucketV2:BucketV2", "central-logs", "us-east-1", central, map[string]any{"bucketPrefix": "ecommerce-prod-logs-"}),
+		res("aws:s3/bucketVersioningV2:BucketVersioningV2", "central-logs", "us-east-1", central, nil),
+		res("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "containers-eu", "us-east-1", central, nil),
+		res("ecommerce:centrallog:Forwarder", "central-logs-eu-west-1", "", "", nil),
+		res("aws:cloudwatch/logDestination:LogDestination", "dest", "eu-west-1", fwd, nil,
+			"aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream::containers-eu"),
+		res("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter", "filter", "eu-west-1", fwd, nil,
+			"aws:cloudwatch/logGroup:LogGroup::app", "aws:cloudwatch/logDestination:LogDestination::dest"),
+		res("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "rep", "eu-west-1", fwd,
+			map[string]any{"rules": []any{map[string]any{"destination": map[string]any{"bucket": "arn:aws:s3:::ecommerce-prod-logs-0123abcd"}}}},
+			"aws:s3/bucketV2:BucketV2::alb-logs", "aws:s3/bucketVersioningV2:BucketVersioningV2::alb-logs",
+			"aws:s3/bucketV2:BucketV2::central-logs", "aws:s3/bucketVersioningV2:BucketVersioningV2::central-logs"),
+	)
+	g := diagram.Build(p)
+	var edges []string
+	for _, e := range g.Edges {
+		edges = append(edges, e.From.ID()+" -> "+e.To.ID()+" "+e.Label)
+	}
+	assert.ElementsMatch(t, []string{
+		"eu-west-1/observability -> global/central logs",
+		"eu-west-1/ingress -> global/central access logs",
+	}, edges)
+}

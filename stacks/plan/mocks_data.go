@@ -105,8 +105,15 @@ func typeOutputs(r *Resource, region, acct, h, physical string) map[string]any {
 		return map[string]any{"arn": fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:listener/app/%s/%s", region, acct, h[:16], h[16:32])}
 	case "aws:lb/listenerRule:ListenerRule":
 		return map[string]any{"arn": fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:listener-rule/app/%s/%s", region, acct, h[:16], h[16:32])}
+	case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+		return map[string]any{"name": physical, "arn": fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/%s", region, acct, physical)}
+	case "aws:cloudwatch/logDestination:LogDestination":
+		return map[string]any{"name": physical, "arn": fmt.Sprintf("arn:aws:logs:%s:%s:destination:%s", region, acct, physical)}
 	case "aws:s3/bucketV2:BucketV2":
 		name := str("bucket")
+		if p := str("bucketPrefix"); name == "" && p != "" {
+			name = p + h[:12]
+		}
 		if name == "" {
 			name = strings.ToLower(physical)
 		}
