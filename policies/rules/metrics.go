@@ -9,8 +9,8 @@ import (
 )
 
 const (
-	tAmpWorkspace = "aws:amp/workspace:Workspace"
-	tAmpScraper   = "aws:amp/scraper:Scraper"
+	tPrometheusWorkspace = "aws:amp/workspace:Workspace"
+	tAmpScraper          = "aws:amp/scraper:Scraper"
 )
 
 var ampScraperAlias = regexp.MustCompile(`^[0-9A-Za-z][-.0-9A-Z_a-z]*$`)
@@ -23,7 +23,7 @@ func metricsPolicies() []*Policy {
 			Name:  "enforce-amp-workspace-alias-length",
 			Group: Preflight, Level: Mandatory,
 			Description: "A Prometheus workspace alias is at most 100 characters (CreateWorkspace rejects longer).",
-			Types:       []string{tAmpWorkspace},
+			Types:       []string{tPrometheusWorkspace},
 			Resource: func(c *ResourceCheck) {
 				if a, ok := c.Get("alias").Str(); ok && (len(strings.TrimSpace(a)) == 0 || len(a) > 100) {
 					c.Fail("alias %q has %d characters; allowed 1 to 100", a, len(a))

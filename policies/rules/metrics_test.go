@@ -20,9 +20,9 @@ func metricsCases() []tc {
 		return M{"eks": M{"clusterArn": "arn", "subnetIds": ids}}
 	}
 	return []tc{
-		pass("enforce-amp-workspace-alias-length", "short", res(tAmpWorkspace, "ws", M{"alias": "ecommerce-prod-us-east-1"})),
-		pass("enforce-amp-workspace-alias-length", "no alias", res(tAmpWorkspace, "ws", M{})),
-		fail("enforce-amp-workspace-alias-length", "too long", "alias", res(tAmpWorkspace, "ws", M{"alias": strings.Repeat("a", 101)})),
+		pass("enforce-amp-workspace-alias-length", "short", res(tPrometheusWorkspace, "ws", M{"alias": "ecommerce-prod-us-east-1"})),
+		pass("enforce-amp-workspace-alias-length", "no alias", res(tPrometheusWorkspace, "ws", M{})),
+		fail("enforce-amp-workspace-alias-length", "too long", "alias", res(tPrometheusWorkspace, "ws", M{"alias": strings.Repeat("a", 101)})),
 
 		pass("enforce-amp-scraper-alias", "stack and region", scraper(nil)),
 		fail("enforce-amp-scraper-alias", "space", "alias", scraper(M{"alias": "prod metrics"})),
