@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/ecommerce-platform/components/appconfig"
-	"github.com/example/ecommerce-platform/components/edge"
 	"github.com/example/ecommerce-platform/components/ingress"
 	"github.com/example/ecommerce-platform/components/workload"
 	"github.com/example/ecommerce-platform/stacks/config"
@@ -35,10 +34,17 @@ func regionLB(t *testing.T, inv *plan.Inventory, region string) *plan.Resource {
 	return lbs[0]
 }
 
-// CloudFront sends the origin secret in the header the load balancers
-// check: two names would leave every region answering 403.
+// CloudFront sends the origin secret in the header every listener rule
+// checks: two names would leave every region answering 403.
 func TestEdgeAndLoadBalancersAgreeOnTheOriginHeader(t *testing.T) {
-	assert.Equal(t, edge.OriginSecretHeader, ingress.OriginHeader)
+	inv := planStack(t, "prod").inv
+	sent := inv.OfType(cfDist)[0].String("origins.0.customHeaders.0.name")
+	assert.Equal(t, ingress.OriginHeader, sent)
+	rules := inv.OfType("aws:lb/listenerRule:ListenerRule")
+	require.NotEmpty(t, rules)
+	for _, r := range rules {
+		assert.Equal(t, sent, r.String("conditions.1.httpHeader.httpHeaderName"), r.Name)
+	}
 }
 
 // Every region's load balancer is internet-facing in its public subnets

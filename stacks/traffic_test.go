@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/ecommerce-platform/components/edge"
+	"github.com/example/ecommerce-platform/components/ingress"
 	"github.com/example/ecommerce-platform/components/edgefn"
 	"github.com/example/ecommerce-platform/stacks/plan"
 )
@@ -179,7 +180,7 @@ func TestCloudFrontReachesEveryLoadBalancer(t *testing.T) {
 			inv, cfg := run.inv, run.cfg
 			d := inv.OfType(cfDist)[0]
 			assert.Equal(t, plan.Secret, d.Get("origins.0.customHeaders.0.value"))
-			assert.Equal(t, edge.OriginSecretHeader, d.Get("origins.0.customHeaders.0.name"))
+			assert.Equal(t, ingress.OriginHeader, d.Get("origins.0.customHeaders.0.name"))
 			secret := inv.Find("random:index/randomPassword:RandomPassword", "origin-secret")
 			require.NotNil(t, secret)
 			assert.True(t, inv.WaitsFor(d, secret), "CloudFront sends the stack's origin secret")

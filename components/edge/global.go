@@ -208,11 +208,6 @@ func NewGlobal(ctx *pulumi.Context, name string, args *GlobalArgs, opts ...pulum
 	})
 }
 
-// OriginSecretHeader is the header CloudFront adds to every origin
-// request with OriginSecret; the load balancers' listener rules require it
-// (ingress.OriginHeader, the same name: a stack test pins them).
-const OriginSecretHeader = "X-Origin-Secret"
-
 // certSpec is one certificate: its logical name, region, provider and
 // names (the first is its common name).
 type certSpec struct {
