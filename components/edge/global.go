@@ -331,7 +331,7 @@ func (g *Global) webACL(ctx *pulumi.Context, args *GlobalArgs, parent, onEdge pu
 	// exist when us-east-1 is not one of the regions): the edge has a logs
 	// key of its own, with the same policy as every region's.
 	// No alarm publishes with a logs key: no alarm prefix.
-	policy, err := keys.Policy(keys.Logs, args.AccountID, Region, args.Name, "")
+	policy, err := (&keys.Args{AccountID: args.AccountID, Region: Region, TopicPrefix: args.Name}).Policy(keys.Logs)
 	if err != nil {
 		return err
 	}

@@ -98,9 +98,11 @@ func (a *Args) check() error {
 // kms:ViaService and kms:CallerAccount, never by a service-linked role that
 // appears only after the account first uses the service.
 //
-// alarmPrefix is the name prefix of the region's alarms, which publish to
-// an alarm topic encrypted with the messaging key.
-func Policy(class, accountID, region, topicPrefix, alarmPrefix string) (string, error) {
+// The scope comes from Args: AccountID, Region, TopicPrefix and
+// AlarmPrefix (the region's alarms publish to an alarm topic encrypted
+// with the messaging key; "" where no alarm does).
+func (a *Args) Policy(class string) (string, error) {
+	accountID, region, topicPrefix, alarmPrefix := a.AccountID, a.Region, a.TopicPrefix, a.AlarmPrefix
 	statements := []iamdoc.Statement{{
 		Sid:       "AccountAdministers",
 		Effect:    iamdoc.Allow,
@@ -211,7 +213,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	policies := map[string]string{}
 	for _, class := range Classes {
-		doc, err := Policy(class, args.AccountID, args.Region, args.TopicPrefix, args.AlarmPrefix)
+		doc, err := args.Policy(class)
 		if err != nil {
 			return nil, err
 		}

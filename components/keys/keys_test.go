@@ -21,7 +21,7 @@ type statement struct {
 
 func policy(t *testing.T, class string) map[string]statement {
 	t.Helper()
-	doc, err := keys.Policy(class, "123456789012", "eu-west-1", "ecommerce-prod", "prod-eu-west-1-")
+	doc, err := (&keys.Args{AccountID: "123456789012", Region: "eu-west-1", TopicPrefix: "ecommerce-prod", AlarmPrefix: "prod-eu-west-1-"}).Policy(class)
 	require.NoError(t, err)
 	var p struct{ Statement []statement }
 	require.NoError(t, json.Unmarshal([]byte(doc), &p))
@@ -45,7 +45,7 @@ func TestEveryKeyIsAdministeredByTheAccount(t *testing.T) {
 // Auto Scaling group, so no policy may name it (or any service-linked role).
 func TestNoKeyPolicyNamesARoleThatMayNotExist(t *testing.T) {
 	for _, class := range keys.Classes {
-		doc, err := keys.Policy(class, "123456789012", "eu-west-1", "ecommerce-prod", "prod-eu-west-1-")
+		doc, err := (&keys.Args{AccountID: "123456789012", Region: "eu-west-1", TopicPrefix: "ecommerce-prod", AlarmPrefix: "prod-eu-west-1-"}).Policy(class)
 		require.NoError(t, err)
 		assert.NotContains(t, doc, "aws-service-role", class)
 		assert.NotContains(t, doc, ":role/", "%s names no role at all", class)
@@ -86,7 +86,7 @@ func TestEachClassAdmitsOnlyItsServices(t *testing.T) {
 	}
 	assert.Equal(t, "true", cl["EBSGrantsForAttachedVolumes"].Condition["Bool"]["kms:GrantIsForAWSResource"])
 
-	_, err := keys.Policy("misc", "123456789012", "eu-west-1", "x", "x-")
+	_, err := (&keys.Args{AccountID: "123456789012", Region: "eu-west-1", TopicPrefix: "x", AlarmPrefix: "x-"}).Policy("misc")
 	assert.ErrorContains(t, err, `unknown class "misc"`)
 }
 
