@@ -188,6 +188,25 @@ func TestCanaryTransitions(t *testing.T) {
 		}
 	}
 
+	// The canary is judged by its own requests: alarms on its target
+	// group, under the service's alarm prefix the canary workflow reads.
+	for _, rc := range started.cfg.Regions {
+		for _, what := range []string{"canary-5xx-rate", "canary-p95-latency"} {
+			name := "staging-" + rc.Name + "-order-" + what
+			var found *plan.Resource
+			for _, a := range inRegion(started.inv.OfType(metricAlarm), rc.Name) {
+				if a.String("name") == name {
+					found = a
+				}
+			}
+			require.NotNil(t, found, name)
+			assert.Contains(t, found.String("dimensions.TargetGroup")+found.String("metricQueries.1.metric.dimensions.TargetGroup"), "targetgroup/order-canary-", name)
+			for _, a := range base.inv.OfType(metricAlarm) {
+				assert.NotEqual(t, name, a.String("name"), "no canary, no canary alarm")
+			}
+		}
+	}
+
 	heavier := planChanged(t, "staging", canary(40))
 	diff := changedResources(t, started.inv, heavier.inv)
 	sort.Strings(diff)

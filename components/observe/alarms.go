@@ -209,6 +209,27 @@ const LoadBalancer = "{loadBalancer}"
 // TargetGroup stands for a service's target group's ARN suffix.
 func TargetGroup(svc string) string { return "{targetGroup:" + svc + "}" }
 
+// CanaryTargetGroup stands for a service's canary target group's ARN
+// suffix.
+func CanaryTargetGroup(svc string) string { return "{targetGroup:" + svc + "/canary}" }
+
+// requestSpecs are the request alarms of one target group: its 5xx rate
+// (metric math, a quiet minute has no data points: not an error) and its
+// p95 response time. who names it in descriptions, prefix its alarms'
+// <what>.
+func requestSpecs(svc, who, prefix string, dims map[string]string, s Settings) []Spec {
+	return []Spec{
+		{Subject: svc, What: prefix + "5xx-rate", Namespace: "AWS/ApplicationELB", Dimensions: dims,
+			Expression: fmt.Sprintf("IF(requests >= %d, 100 * FILL(errors, 0) / requests, 0)", MinRequestsForErrorRate),
+			Terms:      []Term{{ID: "errors", Metric: "HTTPCode_Target_5XX_Count", Statistic: "Sum"}, {ID: "requests", Metric: "RequestCount", Statistic: "Sum"}},
+			Period:     60, Evaluation: 5, DatapointsToAlarm: 3, Threshold: s.Target5xxPercent, Comparison: Above, TreatMissing: NotBreaching,
+			Description: fmt.Sprintf("%s: more than %v%% of requests answered 5xx in 3 of 5 minutes", who, s.Target5xxPercent)},
+		{Subject: svc, What: prefix + "p95-latency", Namespace: "AWS/ApplicationELB", Metric: "TargetResponseTime", Statistic: "p95",
+			Dimensions: dims, Period: 60, Evaluation: 5, DatapointsToAlarm: 3, Threshold: s.LatencyP95Milliseconds / 1000, Comparison: Above, TreatMissing: NotBreaching,
+			Description: fmt.Sprintf("%s: p95 response time above %v ms in 3 of 5 minutes", who, s.LatencyP95Milliseconds)},
+	}
+}
+
 // Term is one metric of a metric-math alarm, named by ID in Expression.
 type Term struct {
 	ID, Metric, Statistic string
@@ -279,6 +300,9 @@ type Service struct {
 	// Routed: the region's load balancer sends the service requests
 	// through a target group of its own (request and target alarms).
 	Routed bool
+	// Canary: a canary takes part of them through a target group of its
+	// own (its own request alarms).
+	Canary bool
 }
 
 // Specs are every metric alarm of a region, sorted by name.
@@ -378,7 +402,8 @@ func Specs(in Inputs, s Settings) []Spec {
 	}
 
 	for _, svc := range slices.Sorted(maps.Keys(in.Services)) {
-		if !in.Services[svc].Routed {
+		sv := in.Services[svc]
+		if !sv.Routed {
 			continue
 		}
 		dims := map[string]string{"LoadBalancer": LoadBalancer, "TargetGroup": TargetGroup(svc)}
@@ -388,15 +413,18 @@ func Specs(in Inputs, s Settings) []Spec {
 			Dimensions: dims, Period: TargetHealthPeriodSeconds, Evaluation: TargetHealthEvaluationPeriods, Threshold: 1, Comparison: Below,
 			TreatMissing: Breaching, Health: true,
 			Description: fmt.Sprintf("%s: no healthy target behind the load balancer for %d minutes (in a multi-region model Route 53 takes the region out of the API's answers)", svc, TargetHealthEvaluationPeriods)})
-		// A quiet minute has no data points: not an error.
-		add(Spec{Subject: svc, What: "5xx-rate", Namespace: "AWS/ApplicationELB", Dimensions: dims,
-			Expression: fmt.Sprintf("IF(requests >= %d, 100 * FILL(errors, 0) / requests, 0)", MinRequestsForErrorRate),
-			Terms:      []Term{{ID: "errors", Metric: "HTTPCode_Target_5XX_Count", Statistic: "Sum"}, {ID: "requests", Metric: "RequestCount", Statistic: "Sum"}},
-			Period:     60, Evaluation: 5, DatapointsToAlarm: 3, Threshold: s.Target5xxPercent, Comparison: Above, TreatMissing: NotBreaching,
-			Description: fmt.Sprintf("%s: more than %v%% of requests answered 5xx in 3 of 5 minutes", svc, s.Target5xxPercent)})
-		add(Spec{Subject: svc, What: "p95-latency", Namespace: "AWS/ApplicationELB", Metric: "TargetResponseTime", Statistic: "p95",
-			Dimensions: dims, Period: 60, Evaluation: 5, DatapointsToAlarm: 3, Threshold: s.LatencyP95Milliseconds / 1000, Comparison: Above, TreatMissing: NotBreaching,
-			Description: fmt.Sprintf("%s: p95 response time above %v ms in 3 of 5 minutes", svc, s.LatencyP95Milliseconds)})
+		for _, sp := range requestSpecs(svc, svc, "", dims, s) {
+			add(sp)
+		}
+		if sv.Canary {
+			// The canary's own requests, in its own target group: what
+			// the canary workflow judges it by (it reads every alarm of
+			// the service).
+			cdims := map[string]string{"LoadBalancer": LoadBalancer, "TargetGroup": CanaryTargetGroup(svc)}
+			for _, sp := range requestSpecs(svc, svc+" canary", "canary-", cdims, s) {
+				add(sp)
+			}
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

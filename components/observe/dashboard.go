@@ -85,7 +85,8 @@ func CheckDashboard(name string, b Body) []check.Problem {
 }
 
 // Placeholders are the ids a Spec's dimension placeholders stand for
-// (CacheNode, LoadBalancer, TargetGroup(svc)), known only at apply.
+// (CacheNode, LoadBalancer, TargetGroup(svc), CanaryTargetGroup(svc)),
+// known only at apply.
 func (a *Args) placeholders() pulumi.StringMap {
 	m := pulumi.StringMap{}
 	if a.CacheGroupID != nil {
@@ -97,6 +98,9 @@ func (a *Args) placeholders() pulumi.StringMap {
 		}
 		for svc, tg := range lb.TargetGroups {
 			m[TargetGroup(svc)] = tg
+		}
+		for svc, tg := range lb.CanaryTargetGroups {
+			m[CanaryTargetGroup(svc)] = tg
 		}
 	}
 	return m

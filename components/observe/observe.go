@@ -95,6 +95,9 @@ type ClusterArgs struct {
 type LoadBalancerArgs struct {
 	ArnSuffix    pulumi.StringInput
 	TargetGroups map[string]pulumi.StringInput
+	// CanaryTargetGroups are the canaries' target groups by service, for
+	// services with a Canary.
+	CanaryTargetGroups map[string]pulumi.StringInput
 }
 
 // Observability is one region's alarms and Container Insights.
@@ -167,6 +170,8 @@ func (a *Args) check() ([]Spec, string, error) {
 			p.Add("LoadBalancer", "is required: service %q is Routed, its request alarms name the load balancer", svc)
 		case a.LoadBalancer.TargetGroups[svc] == nil:
 			p.Add("LoadBalancer.TargetGroups", "no target group for Routed service %q", svc)
+		case a.Alarms.Services[svc].Canary && a.LoadBalancer.CanaryTargetGroups[svc] == nil:
+			p.Add("LoadBalancer.CanaryTargetGroups", "no target group for the canary of %q", svc)
 		}
 	}
 	for _, part := range []string{SubjectCache, SubjectCluster, SubjectRegion, SubjectLogs} {

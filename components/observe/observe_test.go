@@ -329,3 +329,40 @@ func TestRequestAlarmsReadTheLoadBalancer(t *testing.T) {
 	assert.InDelta(t, 0.2, p95.Get("threshold"), 1e-9, "the seed's 200 ms, in seconds as the metric reports")
 	assert.EqualValues(t, 3, p95.Get("datapointsToAlarm"))
 }
+
+// A canary's own target group has its own request alarms, named for its
+// service, so the canary workflow judges the canary by its own errors and
+// latency; the stable alarms keep reading the stable target group.
+func TestCanaryHasItsOwnRequestAlarms(t *testing.T) {
+	args := validArgs()
+	order := args.Alarms.Services["order"]
+	order.Canary = true
+	args.Alarms.Services["order"] = order
+	const canaryTG = "targetgroup/ecommerce-prod-eu-west-1-order-c/0a0a0a0a0a0a0a0a"
+	args.LoadBalancer.CanaryTargetGroups = map[string]pulumi.StringInput{"order": pulumi.String(canaryTG)}
+	inv, err := plan.RunComponent("eu-west-1", func(ctx *pulumi.Context, opts ...pulumi.ResourceOption) error {
+		_, err := observe.New(ctx, "obs", args, opts...)
+		return err
+	})
+	require.NoError(t, err)
+	const alarm = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	p95 := inv.Find(alarm, "obs-order-canary-p95-latency")
+	require.NotNil(t, p95)
+	assert.Equal(t, "prod-eu-west-1-order-canary-p95-latency", p95.String("name"), "under the service's prefix the canary workflow reads")
+	assert.Equal(t, canaryTG, p95.String("dimensions.TargetGroup"))
+	rate := inv.Find(alarm, "obs-order-canary-5xx-rate")
+	require.NotNil(t, rate)
+	assert.Contains(t, rate.String("metricQueries.1.metric.dimensions.TargetGroup")+rate.String("metricQueries.2.metric.dimensions.TargetGroup"), canaryTG)
+	stable := inv.Find(alarm, "obs-order-p95-latency")
+	require.NotNil(t, stable)
+	assert.NotEqual(t, canaryTG, stable.String("dimensions.TargetGroup"))
+	assert.Nil(t, inv.Find(alarm, "obs-order-canary-healthy-targets"), "a canary's health does not decide the region's")
+
+	args.LoadBalancer.CanaryTargetGroups = nil
+	_, err = plan.RunComponent("eu-west-1", func(ctx *pulumi.Context, opts ...pulumi.ResourceOption) error {
+		_, err := observe.New(ctx, "obs", args, opts...)
+		return err
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "LoadBalancer.CanaryTargetGroups:")
+}

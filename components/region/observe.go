@@ -33,7 +33,9 @@ func newObserve(ctx *pulumi.Context, name string, args *Args, r *Region, parent 
 	}
 	var lb *observe.LoadBalancerArgs
 	if r.Ingress != nil {
-		lb = &observe.LoadBalancerArgs{ArnSuffix: r.Ingress.ArnSuffix, TargetGroups: map[string]pulumi.StringInput{}}
+		lb = &observe.LoadBalancerArgs{
+			ArnSuffix: r.Ingress.ArnSuffix, TargetGroups: map[string]pulumi.StringInput{}, CanaryTargetGroups: map[string]pulumi.StringInput{},
+		}
 	}
 	for svc, w := range r.Workloads {
 		s := observe.Service{Namespace: w.Namespace, ServiceName: w.ServiceName, MinPods: args.Workloads.Releases[svc].MinReplicas}
@@ -43,6 +45,10 @@ func newObserve(ctx *pulumi.Context, name string, args *Args, r *Region, parent 
 			if tg, ok := r.Ingress.TargetGroups[svc]; ok {
 				s.Routed = true
 				lb.TargetGroups[svc] = tg.ArnSuffix
+			}
+			if tg, ok := r.Ingress.TargetGroups[w.CanaryServiceName]; ok && w.CanaryServiceName != "" {
+				s.Canary = true
+				lb.CanaryTargetGroups[svc] = tg.ArnSuffix
 			}
 		}
 		in.Services[svc] = s
