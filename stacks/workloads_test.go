@@ -3,6 +3,7 @@ package stacks_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -190,6 +191,8 @@ func TestCanaryTransitions(t *testing.T) {
 
 	// The canary is judged by its own requests: alarms on its target
 	// group, under the service's alarm prefix the canary workflow reads.
+	runbook, err := os.ReadFile("../docs/operations.md")
+	require.NoError(t, err)
 	for _, rc := range started.cfg.Regions {
 		for _, what := range []string{"canary-5xx-rate", "canary-p95-latency"} {
 			name := "staging-" + rc.Name + "-order-" + what
@@ -200,6 +203,7 @@ func TestCanaryTransitions(t *testing.T) {
 				}
 			}
 			require.NotNil(t, found, name)
+			assert.Contains(t, string(runbook), "\n### "+what+"\n", "%s has a runbook line", name)
 			assert.Contains(t, found.String("dimensions.TargetGroup")+found.String("metricQueries.1.metric.dimensions.TargetGroup"), "targetgroup/order-canary-", name)
 			for _, a := range base.inv.OfType(metricAlarm) {
 				assert.NotEqual(t, name, a.String("name"), "no canary, no canary alarm")
