@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/ecommerce-platform/components/edge"
-	"github.com/example/ecommerce-platform/components/ingress"
 	"github.com/example/ecommerce-platform/components/edgefn"
+	"github.com/example/ecommerce-platform/components/ingress"
 	"github.com/example/ecommerce-platform/stacks/plan"
 )
 
