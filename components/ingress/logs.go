@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/example/ecommerce-platform/components/buckets"
 	"github.com/example/ecommerce-platform/components/iamdoc"
 )
 
@@ -61,19 +62,7 @@ func newAccessLogs(ctx *pulumi.Context, name string, args *Args, tags pulumi.Str
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
-		Bucket:                bucket.Bucket,
-		BlockPublicAcls:       pulumi.Bool(true),
-		BlockPublicPolicy:     pulumi.Bool(true),
-		IgnorePublicAcls:      pulumi.Bool(true),
-		RestrictPublicBuckets: pulumi.Bool(true),
-	}, parent); err != nil {
-		return nil, err
-	}
-	if _, err := s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
-		Bucket: bucket.Bucket,
-		Rule:   s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}, parent); err != nil {
+	if err := buckets.Private(ctx, name, bucket.Bucket, parent); err != nil {
 		return nil, err
 	}
 	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
