@@ -105,7 +105,9 @@ type Global struct {
 	// CdnLogGroupArn is the log group CloudFront's access logs (standard
 	// logging v2) are delivered to, in Region, encrypted and retained like
 	// the WAF's; the distribution's delivery is made in the wiring phase.
+	// CdnLogGroup is its name.
 	CdnLogGroupArn pulumi.StringOutput `pulumi:"cdnLogGroupArn"`
+	CdnLogGroup    pulumi.StringOutput `pulumi:"cdnLogGroup"`
 }
 
 func (a *GlobalArgs) check() error {
@@ -205,6 +207,7 @@ func NewGlobal(ctx *pulumi.Context, name string, args *GlobalArgs, opts ...pulum
 		"webAclArn":       g.WebACLArn,
 		"wafLogGroup":     g.WafLogGroup,
 		"cdnLogGroupArn":  g.CdnLogGroupArn,
+		"cdnLogGroup":     g.CdnLogGroup,
 	})
 }
 
@@ -448,6 +451,6 @@ func (g *Global) webACL(ctx *pulumi.Context, args *GlobalArgs, parent, onEdge pu
 	}, parent, onEdge, pulumi.DependsOn([]pulumi.Resource{delivery})); err != nil {
 		return err
 	}
-	g.WebACLArn, g.WafLogGroup, g.CdnLogGroupArn = acl.Arn, group.Name, cdn.Arn
+	g.WebACLArn, g.WafLogGroup, g.CdnLogGroupArn, g.CdnLogGroup = acl.Arn, group.Name, cdn.Arn, cdn.Name
 	return nil
 }
