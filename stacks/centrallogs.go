@@ -8,6 +8,7 @@ import (
 
 	"github.com/example/ecommerce-platform/components/centrallog"
 	"github.com/example/ecommerce-platform/components/ingress"
+	"github.com/example/ecommerce-platform/components/observe"
 )
 
 // centralGroups are the Container Insights log groups each region
@@ -27,6 +28,9 @@ var centralGroups = map[string]string{
 func (p *Platform) centralLogs(ctx *pulumi.Context) error {
 	cfg := p.Config
 	name := cfg.StackName(ctx.Project())
+	if p.Master.Observe == nil {
+		return fmt.Errorf("master region %s has no alarm topic for the central logs' alarms", p.Master.Name)
+	}
 	forwards := map[string]*centrallog.ForwarderArgs{}
 	var order []string
 	var streams []centrallog.Stream
@@ -73,6 +77,12 @@ func (p *Platform) centralLogs(ctx *pulumi.Context) error {
 		LogRetentionDays: cfg.LogRetentionDays,
 		Protected:        cfg.Protected(),
 		Streams:          streams,
+		// The streams are in the master region: so are their alarms, named
+		// and notifying as the master's own.
+		Alarms: centrallog.AlarmArgs{
+			Names:    observe.Names{Stack: ctx.Stack(), Region: p.Master.Name},
+			TopicArn: p.Master.Observe.TopicArn,
+		},
 	}, pulumi.Provider(p.Providers[p.Master.Name]))
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package stacks_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -187,5 +188,49 @@ func TestCentralLogRolesAreScopedToTheStore(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Every central stream has its delivery alarm beside it in the master
+// region, named with the master's prefix (the only alarms the master's
+// topic and key admit) and notifying the master's alarm topic, also when
+// the master is not the edge's region.
+func TestEveryCentralStreamHasItsDeliveryAlarmInTheMaster(t *testing.T) {
+	cases := map[string]*stackRun{"prod": planStack(t, "prod"), "dev": planStack(t, "dev"),
+		"prod, master eu-west-1": planChanged(t, "prod", setMaster("eu-west-1"))}
+	for name, run := range cases {
+		stack, _, _ := strings.Cut(name, ",")
+		t.Run(name, func(t *testing.T) {
+			inv, cfg := run.inv, run.cfg
+			master := cfg.MasterRegion
+			topicArn := "arn:aws:sns:" + master + ":" + cfg.AccountID + ":" + cfg.DisplayName("ecommerce", master) + "-alarms"
+			alarms := map[string]*plan.Resource{}
+			for _, a := range inv.OfType(metricAlarm) {
+				alarms[a.String("name")] = a
+			}
+			streams := inv.OfType(firehoseStream)
+			require.NotEmpty(t, streams)
+			for _, s := range streams {
+				source, region := s.String("tags.source"), s.String("tags.source-region")
+				require.NotEmpty(t, source, s.Name)
+				require.NotEmpty(t, region, s.Name)
+				name := stack + "-" + master + "-" + observe.SubjectLogs + "-" + source + "-" + region + "-delivery"
+				a := alarms[name]
+				require.NotNil(t, a, "%s has its delivery alarm %s", s.String("name"), name)
+				assert.Equal(t, master, a.Region, name)
+				assert.Equal(t, []any{topicArn}, a.Get("alarmActions"), name)
+				assert.Equal(t, []any{topicArn}, a.Get("okActions"), name)
+				for i := 1; i <= 2; i++ {
+					assert.Equal(t, s.String("name"), a.String(fmt.Sprintf("metricQueries.%d.metric.dimensions.DeliveryStreamName", i)), name)
+				}
+			}
+			n := 0
+			for alarm := range alarms {
+				if strings.HasSuffix(alarm, "-delivery") {
+					n++
+				}
+			}
+			assert.Equal(t, len(streams), n, "one delivery alarm per stream, none left over")
+		})
 	}
 }

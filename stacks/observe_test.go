@@ -238,7 +238,7 @@ func TestMasterFailoverAsTheRunbookSays(t *testing.T) {
 		return out
 	}
 	b, a := names(before), names(after)
-	moves := regexp.MustCompile(`-(db-replica-lag|queue-oldest-message|dlq-messages)$`)
+	moves := regexp.MustCompile(`-(db-replica-lag|queue-oldest-message|dlq-messages)$|-logs-[a-z0-9-]+-delivery$`)
 	for n := range b {
 		if !moves.MatchString(n) {
 			assert.True(t, a[n], "%s stays", n)
@@ -257,6 +257,12 @@ func TestMasterFailoverAsTheRunbookSays(t *testing.T) {
 		assert.False(t, b["us-east-1/prod-us-east-1-"+svc+"-db-replica-lag"])
 		assert.True(t, a["us-east-1/prod-us-east-1-"+svc+"-db-replica-lag"], "the old master's %s is a replica now", svc)
 	}
+
+	// The central logs' streams move to the new master, their delivery
+	// alarms with them, under its name and onto its topic.
+	assert.True(t, b["us-east-1/prod-us-east-1-logs-containers-ap-south-1-delivery"])
+	assert.True(t, a["eu-west-1/prod-eu-west-1-logs-containers-ap-south-1-delivery"], "the logs alarms follow the master")
+	assert.False(t, a["us-east-1/prod-us-east-1-logs-containers-ap-south-1-delivery"])
 
 	plans := after.inv.OfType("aws:backup/plan:Plan")
 	require.Len(t, plans, 1)

@@ -31,6 +31,7 @@ import (
 	"github.com/example/ecommerce-platform/components/buckets"
 	"github.com/example/ecommerce-platform/components/check"
 	"github.com/example/ecommerce-platform/components/logs"
+	"github.com/example/ecommerce-platform/components/observe"
 )
 
 // Sources of the central logs; each is a top-level prefix of the bucket.
@@ -132,6 +133,15 @@ type Args struct {
 	Protected bool
 	// Streams are the sources and regions to receive.
 	Streams []Stream
+	// Alarms are the streams' delivery alarms: their names (the master
+	// region's stack and region) and the master region's alarm topic.
+	Alarms AlarmArgs
+}
+
+// AlarmArgs name the delivery alarms and say whom they notify.
+type AlarmArgs struct {
+	Names    observe.Names
+	TopicArn pulumi.StringInput
 }
 
 func (a *Args) check() error {
@@ -154,6 +164,15 @@ func (a *Args) check() error {
 		p.Add("LogRetentionDays", "%d is not a CloudWatch Logs retention; allowed: %v", a.LogRetentionDays, logs.RetentionDays)
 	}
 	p.Require("Streams", len(a.Streams) > 0)
+	p.Require("Alarms.Names.Stack", a.Alarms.Names.Stack != "")
+	if a.Alarms.Names.Region != a.Region {
+		// The master's alarm topic and its key admit CloudWatch only for
+		// alarms named after their own region.
+		p.Add("Alarms.Names.Region", "%q: must be the store's region %q (the streams' metrics and the alarm topic are there)", a.Alarms.Names.Region, a.Region)
+	}
+	if a.Alarms.TopicArn == nil {
+		p.Add("Alarms.TopicArn", "is required: logs that stop reaching the bucket must page")
+	}
 	seen := map[string]bool{}
 	for i, s := range a.Streams {
 		field := fmt.Sprintf("Streams.%d", i)
@@ -167,6 +186,11 @@ func (a *Args) check() error {
 		seen[s.Key()] = true
 		if n := StreamName(a.Name, s.Source, s.Region); len(n) > MaxStreamName || !streamNameRE.MatchString(n) {
 			p.Add(field, "stream name %q: Firehose allows at most %d letters, digits, '_', '-' and '.'", n, MaxStreamName)
+		}
+	}
+	for _, spec := range AlarmSpecs(a.Alarms.Names, a.Name, a.Streams) {
+		if len(spec.Name) > observe.MaxAlarmNameLength {
+			p.Add("Alarms.Names", "alarm name %q is %d characters; CloudWatch allows %d", spec.Name, len(spec.Name), observe.MaxAlarmNameLength)
 		}
 	}
 	return p.Err()
@@ -183,6 +207,10 @@ type Central struct {
 	StreamArns map[string]pulumi.StringOutput
 	// RoleArn is the role the streams write to the bucket with.
 	RoleArn pulumi.StringOutput `pulumi:"roleArn"`
+	// AlarmSpecs are the streams' delivery alarms as decided, in the
+	// order of Args.Streams; Alarms are they by Stream.Key.
+	AlarmSpecs []observe.Spec
+	Alarms     map[string]*cloudwatch.MetricAlarm
 }
 
 // New creates the bucket, the streams' role, their error log group and the
@@ -191,7 +219,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.check(); err != nil {
 		return nil, err
 	}
-	c := &Central{StreamArns: map[string]pulumi.StringOutput{}}
+	c := &Central{StreamArns: map[string]pulumi.StringOutput{}, Alarms: map[string]*cloudwatch.MetricAlarm{},
+		AlarmSpecs: AlarmSpecs(args.Alarms.Names, args.Name, args.Streams)}
 	if err := ctx.RegisterComponentResource("ecommerce:centrallog:Central", name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -235,7 +264,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	c.RoleArn = role.Arn
 
-	for _, s := range args.Streams {
+	for i, s := range args.Streams {
 		stream := StreamName(args.Name, s.Source, s.Region)
 		logStream, err := cloudwatch.NewLogStream(ctx, name+"-"+s.Source+"-"+s.Region, &cloudwatch.LogStreamArgs{
 			LogGroupName: group.Name,
@@ -305,6 +334,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, err
 		}
 		c.StreamArns[s.Key()] = fh.Arn
+		// After the stream: its metrics have no data before it exists.
+		spec := c.AlarmSpecs[i]
+		alarm, err := observe.NewMetricAlarm(ctx, name+"-"+s.Source+"-"+s.Region+"-delivery", spec,
+			pulumi.StringMap{"DeliveryStreamName": fh.Name}, args.Alarms.TopicArn, parent, pulumi.DependsOn([]pulumi.Resource{fh}))
+		if err != nil {
+			return nil, err
+		}
+		c.Alarms[s.Key()] = alarm
 	}
 
 	outputs := pulumi.Map{"bucketName": c.BucketName, "bucketArn": c.BucketArn, "roleArn": c.RoleArn}

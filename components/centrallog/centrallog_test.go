@@ -2,6 +2,7 @@ package centrallog_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/example/ecommerce-platform/components/centrallog"
+	"github.com/example/ecommerce-platform/components/observe"
 	"github.com/example/ecommerce-platform/stacks/plan"
 )
 
@@ -22,6 +24,8 @@ const (
 	other   = "ap-south-1"
 	keyArn  = "arn:aws:kms:eu-west-1:123456789012:key/logs"
 	firehos = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+	// topicArn is the master region's alarm topic.
+	topicArn = "arn:aws:sns:eu-west-1:123456789012:ecommerce-prod-eu-west-1-alarms"
 )
 
 func args() *centrallog.Args {
@@ -32,6 +36,7 @@ func args() *centrallog.Args {
 			{Source: centrallog.Containers, Region: master}, {Source: centrallog.Dataplane, Region: master},
 			{Source: centrallog.Containers, Region: other}, {Source: centrallog.WAF, Region: "us-east-1"},
 		},
+		Alarms: centrallog.AlarmArgs{Names: observe.Names{Stack: "prod", Region: master}, TopicArn: pulumi.String(topicArn)},
 	}
 }
 
@@ -266,6 +271,7 @@ func TestRefusesWhatAWSWould(t *testing.T) {
 	a.LogRetentionDays = 10
 	a.Streams = append(a.Streams, centrallog.Stream{Source: "cloudtrail", Region: "ap-southeast-2"}, centrallog.Stream{Source: centrallog.WAF, Region: "us-east-1"},
 		centrallog.Stream{Source: centrallog.Dataplane, Region: "ap-southeast-2"})
+	a.Alarms = centrallog.AlarmArgs{Names: observe.Names{Stack: "prod", Region: other}}
 	inv, err := run(t, a, nil)
 	require.Error(t, err)
 	msg := err.Error()
@@ -275,6 +281,8 @@ func TestRefusesWhatAWSWould(t *testing.T) {
 	assert.Contains(t, msg, `Streams.4.Source: "cloudtrail": allowed containers, dataplane, waf`)
 	assert.Contains(t, msg, "Streams.5: waf/us-east-1 is listed twice")
 	assert.Contains(t, msg, "Name: \"ecommerce-production-environment-europe12\" is too long")
+	assert.Contains(t, msg, `Alarms.Names.Region: "ap-south-1": must be the store's region "eu-west-1"`)
+	assert.Contains(t, msg, "Alarms.TopicArn: is required")
 	assert.True(t, inv.OnlyProviders(), "nothing is created before the error")
 }
 
@@ -288,4 +296,44 @@ func TestForwarderRefusesASourceWithoutStream(t *testing.T) {
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Groups.0.Source: the central store has no stream for dataplane from ap-south-1")
+}
+
+// Every stream has its delivery alarm in the master region, named with the
+// master's prefix (its topic admits no other), notifying the master's
+// topic, reading the stream's own freshness and S3 writes, and quiet when
+// the stream is.
+func TestEveryStreamHasADeliveryAlarm(t *testing.T) {
+	a := args()
+	inv, err := run(t, a, nil)
+	require.NoError(t, err)
+	alarms := inv.OfType("aws:cloudwatch/metricAlarm:MetricAlarm")
+	require.Len(t, alarms, len(a.Streams))
+	for _, s := range a.Streams {
+		stream := centrallog.StreamName(a.Name, s.Source, s.Region)
+		al := inv.Find("aws:cloudwatch/metricAlarm:MetricAlarm", "central-logs-"+s.Source+"-"+s.Region+"-delivery")
+		require.NotNil(t, al, s.Key())
+		name := al.String("name")
+		assert.Equal(t, "prod-"+master+"-logs-"+s.Source+"-"+s.Region+"-delivery", name)
+		assert.Equal(t, master, al.Region, "%s: beside its stream", name)
+		assert.Equal(t, []any{topicArn}, al.Get("alarmActions"), name)
+		assert.Equal(t, []any{topicArn}, al.Get("okActions"), name)
+		assert.True(t, strings.HasSuffix(al.String("alarmDescription"), " (runbook: docs/operations.md#logs-delivery)"), name)
+		assert.Equal(t, "notBreaching", al.String("treatMissingData"), "%s: a quiet stream is not an alarm", name)
+		assert.EqualValues(t, 3, al.Get("evaluationPeriods"), name)
+		assert.EqualValues(t, 3, al.Get("datapointsToAlarm"), name)
+		assert.Equal(t, "GreaterThanThreshold", al.String("comparisonOperator"), name)
+		assert.EqualValues(t, 0, al.Get("threshold"), name)
+		assert.Equal(t, centrallog.DeliveryExpression, al.String("metricQueries.0.expression"), name)
+		assert.Equal(t, true, al.Get("metricQueries.0.returnData"), name)
+		metrics := map[string]string{}
+		for i := 1; i <= 2; i++ {
+			q := fmt.Sprintf("metricQueries.%d.", i)
+			assert.Equal(t, "AWS/Firehose", al.String(q+"metric.namespace"), name)
+			assert.Equal(t, stream, al.String(q+"metric.dimensions.DeliveryStreamName"), name)
+			assert.EqualValues(t, 300, al.Get(q+"metric.period"), name)
+			metrics[al.String(q+"id")] = al.String(q+"metric.metricName") + "/" + al.String(q+"metric.stat")
+		}
+		assert.Equal(t, map[string]string{"freshness": "DeliveryToS3.DataFreshness/Maximum", "success": "DeliveryToS3.Success/Minimum"}, metrics, name)
+	}
+	assert.Contains(t, centrallog.DeliveryExpression, "> 900", "three buffer intervals of 300 s")
 }

@@ -472,6 +472,9 @@ func (s Spec) Runbook() string {
 		return "cache-" + kind
 	case SubjectCluster:
 		return "cluster-" + s.What
+	case SubjectLogs:
+		// "<source>-<region>-<kind>": every stream shares its kind's line.
+		return "logs-" + s.What[strings.LastIndex(s.What, "-")+1:]
 	}
 	return s.What
 }

@@ -290,42 +290,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			// fresh region does not page for pods that cannot report yet.
 			alarmOpts = append(alarmOpts, pulumi.DependsOn(insights))
 		}
-		alarmArgs := &cloudwatch.MetricAlarmArgs{
-			Name:               pulumi.String(s.Name),
-			AlarmDescription:   pulumi.String(s.Description + " (runbook: docs/operations.md#" + s.Runbook() + ")"),
-			EvaluationPeriods:  pulumi.Int(s.Evaluation),
-			DatapointsToAlarm:  pulumi.Int(s.DatapointsToAlarm),
-			Threshold:          pulumi.Float64(s.Threshold),
-			ComparisonOperator: pulumi.String(s.Comparison),
-			TreatMissingData:   pulumi.String(s.TreatMissing),
-			AlarmActions:       pulumi.Array{topic.Arn},
-			OkActions:          pulumi.Array{topic.Arn},
-			Tags:               pulumi.StringMap{"subject": pulumi.String(s.Subject)},
-		}
-		switch {
-		case s.Expression != "":
-			queries := cloudwatch.MetricAlarmMetricQueryArray{cloudwatch.MetricAlarmMetricQueryArgs{
-				Id: pulumi.String("e"), Expression: pulumi.String(s.Expression), ReturnData: pulumi.Bool(true),
-				Label: pulumi.String(s.What),
-			}}
-			for _, t := range s.Terms {
-				queries = append(queries, cloudwatch.MetricAlarmMetricQueryArgs{
-					Id: pulumi.String(t.ID),
-					Metric: cloudwatch.MetricAlarmMetricQueryMetricArgs{
-						Namespace: pulumi.String(s.Namespace), MetricName: pulumi.String(t.Metric),
-						Stat: pulumi.String(t.Statistic), Period: pulumi.Int(s.Period), Dimensions: dims,
-					},
-				})
-			}
-			alarmArgs.MetricQueries = queries
-		case IsPercentile(s.Statistic):
-			alarmArgs.Namespace, alarmArgs.MetricName = pulumi.String(s.Namespace), pulumi.String(s.Metric)
-			alarmArgs.ExtendedStatistic, alarmArgs.Period, alarmArgs.Dimensions = pulumi.String(s.Statistic), pulumi.Int(s.Period), dims
-		default:
-			alarmArgs.Namespace, alarmArgs.MetricName = pulumi.String(s.Namespace), pulumi.String(s.Metric)
-			alarmArgs.Statistic, alarmArgs.Period, alarmArgs.Dimensions = pulumi.String(s.Statistic), pulumi.Int(s.Period), dims
-		}
-		alarm, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+s.Subject+"-"+s.What, alarmArgs, alarmOpts...)
+		alarm, err := NewMetricAlarm(ctx, name+"-"+s.Subject+"-"+s.What, s, dims, topic.Arn, alarmOpts...)
 		if err != nil {
 			return nil, err
 		}

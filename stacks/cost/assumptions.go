@@ -27,6 +27,19 @@ type Assumptions struct {
 	ControlPlaneLogGBPerCluster float64
 	DatabaseLogGBPerInstance    float64
 	OtherLogGBPerGroup          float64
+	// ContainerLogGBPerRegion and DataplaneLogGBPerRegion are a region's
+	// Container Insights "application" (the pods' stdout/stderr) and
+	// "dataplane" (kubelet, kube-proxy, container runtime) logs in a month:
+	// ingested by their log groups, then again by the central logs'
+	// Firehose streams. The application figure follows the request rate:
+	// the services write an access-log line for 5% of requests
+	// (ACCESS_LOG_SAMPLE_RATE) and for every failure, about 1 KB each with
+	// the Kubernetes metadata the agent adds; prod's 20,000 requests/s over
+	// three regions is ~330 lines/s, ~870 GB a month per region, plus the
+	// system pods. The dataplane figure follows the nodes (~2-3 GB per node
+	// a month).
+	ContainerLogGBPerRegion float64
+	DataplaneLogGBPerRegion float64
 	// ImageMB is one service image's stored size; a repository keeps as
 	// many images as its lifecycle policy allows.
 	ImageMB float64
@@ -58,6 +71,7 @@ func DefaultAssumptions(environment string) Assumptions {
 		return Assumptions{
 			NATGBPerGateway: 500, EndpointGBPerRegion: 2000,
 			FlowLogGBPerVPC: 300, ControlPlaneLogGBPerCluster: 100, DatabaseLogGBPerInstance: 10, OtherLogGBPerGroup: 1,
+			ContainerLogGBPerRegion: 900, DataplaneLogGBPerRegion: 30,
 			ImageMB: 20, RequestsPerSecond: 20000, ResponseKB: 8, RequestsPerConnection: 100,
 			SeriesPerPod: 300, BytesPerSample: 2,
 		}
@@ -65,6 +79,7 @@ func DefaultAssumptions(environment string) Assumptions {
 		return Assumptions{
 			NATGBPerGateway: 50, EndpointGBPerRegion: 100,
 			FlowLogGBPerVPC: 20, ControlPlaneLogGBPerCluster: 10, DatabaseLogGBPerInstance: 1, OtherLogGBPerGroup: 0.5,
+			ContainerLogGBPerRegion: 10, DataplaneLogGBPerRegion: 5,
 			ImageMB: 20, RequestsPerSecond: 50, ResponseKB: 8, RequestsPerConnection: 100,
 			SeriesPerPod: 300, BytesPerSample: 2,
 		}
@@ -72,6 +87,7 @@ func DefaultAssumptions(environment string) Assumptions {
 		return Assumptions{
 			NATGBPerGateway: 20, EndpointGBPerRegion: 20,
 			FlowLogGBPerVPC: 5, ControlPlaneLogGBPerCluster: 5, DatabaseLogGBPerInstance: 0.5, OtherLogGBPerGroup: 0.1,
+			ContainerLogGBPerRegion: 2, DataplaneLogGBPerRegion: 1,
 			ImageMB: 20, RequestsPerSecond: 2, ResponseKB: 8, RequestsPerConnection: 100,
 			SeriesPerPod: 300, BytesPerSample: 2,
 		}
@@ -89,7 +105,9 @@ var assumptionList = []assumption{
 	{"flow-log-gb", "GB per VPC per month", "VPC flow log ingestion", func(a *Assumptions) *float64 { return &a.FlowLogGBPerVPC }},
 	{"control-plane-log-gb", "GB per cluster per month", "EKS control-plane log ingestion (audit dominates)", func(a *Assumptions) *float64 { return &a.ControlPlaneLogGBPerCluster }},
 	{"database-log-gb", "GB per DB instance per month", "PostgreSQL log ingestion (slow statements, connections)", func(a *Assumptions) *float64 { return &a.DatabaseLogGBPerInstance }},
-	{"other-log-gb", "GB per log group per month", "ingestion of every other log group", func(a *Assumptions) *float64 { return &a.OtherLogGBPerGroup }},
+	{"container-log-gb", "GB per region per month", "the pods' logs (Container Insights application group; the central logs' containers stream ingests them again): 5% of requests access-logged at ~1 KB, plus the system pods", func(a *Assumptions) *float64 { return &a.ContainerLogGBPerRegion }},
+	{"dataplane-log-gb", "GB per region per month", "the nodes' kubelet, kube-proxy and runtime logs (Container Insights dataplane group; again in the central logs' dataplane stream): ~2-3 GB per node", func(a *Assumptions) *float64 { return &a.DataplaneLogGBPerRegion }},
+	{"other-log-gb", "GB per log group per month", "ingestion of every other log group (and the central logs' WAF stream)", func(a *Assumptions) *float64 { return &a.OtherLogGBPerGroup }},
 	{"image-mb", "MB per image", "stored size of one service image", func(a *Assumptions) *float64 { return &a.ImageMB }},
 	{"rps", "requests/s", "average request rate of the stack (the load balancer, WAF and CloudFront lines)", func(a *Assumptions) *float64 { return &a.RequestsPerSecond }},
 	{"response-kb", "KB", "average response size", func(a *Assumptions) *float64 { return &a.ResponseKB }},

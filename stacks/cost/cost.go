@@ -472,6 +472,10 @@ func (p *pricer) logGroup(r *planfile.Resource, region Regional, priced bool, c 
 		gb, kind = p.a.ControlPlaneLogGBPerCluster, "EKS control-plane logs (control-plane-log-gb)"
 	case strings.HasPrefix(name, "/aws/rds/"):
 		gb, kind = p.a.DatabaseLogGBPerInstance, "PostgreSQL logs (database-log-gb)"
+	case strings.HasPrefix(name, "/aws/containerinsights/") && strings.HasSuffix(name, "/application"):
+		gb, kind = p.a.ContainerLogGBPerRegion, "container logs (container-log-gb)"
+	case strings.HasPrefix(name, "/aws/containerinsights/") && strings.HasSuffix(name, "/dataplane"):
+		gb, kind = p.a.DataplaneLogGBPerRegion, "dataplane logs (dataplane-log-gb)"
 	default:
 		gb, kind = p.a.OtherLogGBPerGroup, "other log groups (other-log-gb)"
 	}
@@ -495,13 +499,22 @@ func (p *pricer) repository(r *planfile.Resource, _ Regional, _ bool, c string) 
 }
 
 // firehose prices a central log stream's ingestion: it forwards one log
-// group, so it ingests what that group does (other-log-gb).
+// group, so it ingests what that group does: a region's container or
+// dataplane logs by the stream's "source" tag, else (the WAF logs) what
+// any other group does.
 func (p *pricer) firehose(r *planfile.Resource, region Regional, priced bool, c string) {
+	gb, what := p.a.OtherLogGBPerGroup, "a forwarded log group (other-log-gb)"
+	switch r.String("tags.source") { // centrallog.Containers, centrallog.Dataplane
+	case "containers":
+		gb, what = p.a.ContainerLogGBPerRegion, "a region's container logs (container-log-gb)"
+	case "dataplane":
+		gb, what = p.a.DataplaneLogGBPerRegion, "a region's dataplane logs (dataplane-log-gb)"
+	}
 	if !priced {
-		p.missing(r, c, "Firehose ingestion (other-log-gb)", "Firehose")
+		p.missing(r, c, "Firehose ingestion: "+what, "Firehose")
 		return
 	}
-	p.line(r, c, "Firehose ingestion: a forwarded log group (other-log-gb)", p.a.OtherLogGBPerGroup, "GB", region.FirehoseIngestGB, "firehose")
+	p.line(r, c, "Firehose ingestion: "+what, gb, "GB", region.FirehoseIngestGB, "firehose")
 	if r.Len("extendedS3Configuration.processingConfiguration.processors") > 0 {
 		p.notPriced(r, c, "Firehose decompression of CloudWatch Logs records", "charged per GB decompressed on top of ingestion; its price is not in the table")
 	}

@@ -200,6 +200,40 @@ func TestPriceEdge(t *testing.T) {
 	}, why, "the bucket and the vault are named once; the lifecycle configuration and the backup plan are free")
 }
 
+// A region's container and dataplane logs are priced at their own
+// assumptions twice, as CloudWatch Logs ingestion of their Container
+// Insights groups and as Firehose ingestion of their central streams;
+// the WAF stream and the other groups stay at other-log-gb.
+func TestPriceContainerAndDataplaneLogs(t *testing.T) {
+	insights := func(kind string) *planfile.Resource {
+		return res("aws:cloudwatch/logGroup:LogGroup", "insights-"+kind, "us-east-1", "", map[string]any{"name": "/aws/containerinsights/c/" + kind, "retentionInDays": 30})
+	}
+	stream := func(source string) *planfile.Resource {
+		return res("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "central-logs-"+source, "us-east-1", "",
+			map[string]any{"name": "s-" + source, "tags": map[string]any{"source": source, "source-region": "eu-west-1"}})
+	}
+	p := planfile.New("s", insights("application"), insights("dataplane"), insights("host"), stream("containers"), stream("dataplane"), stream("waf"))
+	a := cost.DefaultAssumptions("prod")
+	assert.InDelta(t, 900, a.ContainerLogGBPerRegion, 0, "prod's stated figure")
+	assert.InDelta(t, 30, a.DataplaneLogGBPerRegion, 0)
+	a.ContainerLogGBPerRegion, a.DataplaneLogGBPerRegion, a.OtherLogGBPerGroup = 200, 20, 2
+	e := cost.Price(p, a)
+	for item, usd := range map[string]float64{
+		"log ingestion: container logs (container-log-gb)":                 100.00, // 200 GB x 0.50
+		"log ingestion: dataplane logs (dataplane-log-gb)":                 10.00,  // 20 GB x 0.50
+		"log ingestion: other log groups (other-log-gb)":                   1.00,   // the host group: 2 GB x 0.50
+		"Firehose ingestion: a region's container logs (container-log-gb)": 5.80,   // 200 GB x 0.029
+		"Firehose ingestion: a region's dataplane logs (dataplane-log-gb)": 0.58,   // 20 GB x 0.029
+		"Firehose ingestion: a forwarded log group (other-log-gb)":         0.058,  // WAF: 2 GB x 0.029
+	} {
+		assert.InDelta(t, usd, find(t, e, "us-east-1", item).Monthly(), 0.005, item)
+	}
+	var out bytes.Buffer
+	require.NoError(t, e.Write(&out))
+	assert.Contains(t, out.String(), "container-log-gb = 200 GB per region per month")
+	assert.Contains(t, out.String(), "dataplane-log-gb = 20 GB per region per month")
+}
+
 func TestTiered(t *testing.T) {
 	assert.InDelta(t, 0.0, cost.Tiered(0, cost.CloudFrontOut), 1e-9)
 	assert.InDelta(t, 85.0, cost.Tiered(1000, cost.CloudFrontOut), 1e-9)
@@ -214,7 +248,7 @@ func TestAssumptionsSetAndPrint(t *testing.T) {
 	require.NoError(t, a.Set("nat-gb=123.5"))
 	assert.InDelta(t, 123.5, a.NATGBPerGateway, 0)
 	assert.ErrorContains(t, a.Set("nat-gb=-1"), "-assume nat-gb: \"-1\" is not a number >= 0")
-	assert.ErrorContains(t, a.Set("natgb=1"), "no such assumption; names: control-plane-log-gb, database-log-gb")
+	assert.ErrorContains(t, a.Set("natgb=1"), "no such assumption; names: container-log-gb, control-plane-log-gb, database-log-gb, dataplane-log-gb")
 	assert.ErrorContains(t, a.Set("nat-gb"), "want name=value")
 
 	var out bytes.Buffer
