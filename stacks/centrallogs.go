@@ -65,8 +65,12 @@ func (p *Platform) centralLogs(ctx *pulumi.Context) error {
 	}
 	if p.Edge != nil {
 		f := forward(EdgeRegion)
-		f.Groups = append(f.Groups, centrallog.Group{Source: centrallog.WAF, Name: p.Edge.WafLogGroup})
-		streams = append(streams, centrallog.Stream{Source: centrallog.WAF, Region: EdgeRegion})
+		f.Groups = append(f.Groups,
+			centrallog.Group{Source: centrallog.WAF, Name: p.Edge.WafLogGroup},
+			centrallog.Group{Source: centrallog.CDN, Name: p.Edge.CdnLogGroup})
+		streams = append(streams,
+			centrallog.Stream{Source: centrallog.WAF, Region: EdgeRegion},
+			centrallog.Stream{Source: centrallog.CDN, Region: EdgeRegion})
 	}
 	central, err := centrallog.New(ctx, "central-logs", &centrallog.Args{
 		Name:             name,

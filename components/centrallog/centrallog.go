@@ -2,7 +2,7 @@
 // master region: an encrypted, versioned, lifecycled S3 bucket.
 //
 //   - Container logs (the Container Insights application and dataplane log
-//     groups) and the edge's WAF log group reach it through CloudWatch Logs
+//     groups) and the edge's WAF and CloudFront log groups reach it through CloudWatch Logs
 //     subscription filters and Firehose streams in the master region, one
 //     stream per source and region, so each lands under its own prefix
 //     ("<source>/<region>/yyyy/MM/dd/") without dynamic partitioning.
@@ -44,6 +44,9 @@ const (
 	Dataplane = "dataplane"
 	// WAF are the edge web ACL's request logs.
 	WAF = "waf"
+	// CDN are CloudFront's access logs (standard logging v2, delivered to
+	// a log group in the edge region).
+	CDN = "cdn"
 	// ALB are the load balancers' access logs, replicated from each
 	// region's access-log bucket under the key ELB gave them.
 	ALB = "alb"
@@ -52,7 +55,7 @@ const (
 )
 
 // StreamedSources are the sources that go through a Firehose stream.
-var StreamedSources = []string{Containers, Dataplane, WAF}
+var StreamedSources = []string{Containers, Dataplane, WAF, CDN}
 
 // Limits AWS enforces at apply time.
 const (

@@ -134,7 +134,7 @@ func TestFirehoseRoleWritesOnlyTheStreamedPrefixes(t *testing.T) {
 	p := doc(t, must(centrallog.FirehosePolicy(master, "arn:aws:s3:::b", keyArn, "arn:aws:logs:eu-west-1:1:log-group:g")))
 	stmts := p["Statement"].([]any)
 	objects := stmts[1].(map[string]any)["Resource"].([]any)
-	assert.ElementsMatch(t, []any{"arn:aws:s3:::b/containers/*", "arn:aws:s3:::b/dataplane/*", "arn:aws:s3:::b/waf/*", "arn:aws:s3:::b/errors/*"}, objects,
+	assert.ElementsMatch(t, []any{"arn:aws:s3:::b/containers/*", "arn:aws:s3:::b/dataplane/*", "arn:aws:s3:::b/waf/*", "arn:aws:s3:::b/cdn/*", "arn:aws:s3:::b/errors/*"}, objects,
 		"never the replicated load balancer logs, never the whole bucket")
 	kms := stmts[2].(map[string]any)
 	assert.Equal(t, keyArn, kms["Resource"])
