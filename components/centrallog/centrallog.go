@@ -374,21 +374,7 @@ func newBucket(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resou
 	if err != nil {
 		return nil, err
 	}
-	if err := buckets.Private(ctx, name, bucket.Bucket, parent); err != nil {
-		return nil, err
-	}
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
-		Bucket: bucket.Bucket,
-		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-			ApplyServerSideEncryptionByDefault: s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-				SseAlgorithm:   pulumi.String("aws:kms"),
-				KmsMasterKeyId: args.KmsKeyArn,
-			},
-			// One data key per bucket instead of per object: far fewer
-			// KMS requests for a bucket written every few minutes.
-			BucketKeyEnabled: pulumi.Bool(true),
-		}},
-	}, parent); err != nil {
+	if err := buckets.Private(ctx, name, bucket.Bucket, args.KmsKeyArn, parent); err != nil {
 		return nil, err
 	}
 	// Replication needs versioning on its destination too.

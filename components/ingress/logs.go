@@ -23,7 +23,7 @@ const accessLogNoncurrentDays = 1
 // access logs only to buckets encrypted with S3-managed keys (SSE-S3):
 // with SSE-KMS the delivery fails (policies/README.md:
 // enforce-alb-access-log-bucket).
-const AccessLogEncryption = "AES256"
+const AccessLogEncryption = buckets.SSES3
 
 type accessLogs struct {
 	Bucket *s3.BucketV2
@@ -62,17 +62,8 @@ func newAccessLogs(ctx *pulumi.Context, name string, args *Args, tags pulumi.Str
 	if err != nil {
 		return nil, err
 	}
-	if err := buckets.Private(ctx, name, bucket.Bucket, parent); err != nil {
-		return nil, err
-	}
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
-		Bucket: bucket.Bucket,
-		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-			ApplyServerSideEncryptionByDefault: s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-				SseAlgorithm: pulumi.String(AccessLogEncryption),
-			},
-		}},
-	}, parent); err != nil {
+	// No key: ELB delivers only to SSE-S3 buckets (AccessLogEncryption).
+	if err := buckets.Private(ctx, name, bucket.Bucket, nil, parent); err != nil {
 		return nil, err
 	}
 	versioning, err := s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
