@@ -686,7 +686,22 @@ func mergeLines(lines []Line) []Line {
 		if a.Component != b.Component {
 			return a.Component < b.Component
 		}
-		return a.Item < b.Item
+		// Lines of one item differ in quantity or price: order them by
+		// value too, so a plan file and the program it came from (whose
+		// resources arrive in another order) print the same report.
+		if a.Item != b.Item {
+			return a.Item < b.Item
+		}
+		if a.Each != b.Each {
+			return a.Each < b.Each
+		}
+		if a.USD != b.USD {
+			return a.USD < b.USD
+		}
+		if a.Unit != b.Unit {
+			return a.Unit < b.Unit
+		}
+		return a.Service < b.Service
 	})
 	return out
 }
@@ -712,7 +727,10 @@ func mergeNotPriced(items []NotPriced) []NotPriced {
 		if a.Component != b.Component {
 			return a.Component < b.Component
 		}
-		return a.What < b.What
+		if a.What != b.What {
+			return a.What < b.What
+		}
+		return a.Why < b.Why
 	})
 	return out
 }
