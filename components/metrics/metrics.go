@@ -43,8 +43,8 @@ const (
 	// scrape interval.
 	MinScrapeIntervalSeconds = 30
 	// DefaultScrapeIntervalSeconds is the interval every stack uses: the
-	// shortest allowed, since the services' latency alarms read rates over
-	// a few minutes.
+	// shortest allowed, so a rate over a few minutes (PromQL's rate() over
+	// the services' counters and histograms) has several samples.
 	DefaultScrapeIntervalSeconds = 30
 	// ScrapeTimeoutSeconds bounds one scrape; a /metrics answer is a few
 	// kilobytes.
