@@ -310,7 +310,7 @@ func TestDashboardsShowEveryRegion(t *testing.T) {
 				}
 			}
 			require.NoError(t, json.Unmarshal([]byte(global.String("dashboardBody")), &body))
-			require.Len(t, body.Widgets, 5*len(run.cfg.Regions), "five measures a region")
+			require.Len(t, body.Widgets, 6*len(run.cfg.Regions), "six measures a region")
 			for i, rc := range run.cfg.Regions {
 				if r := body.Widgets[i].Properties.Region; r != "" {
 					assert.Equal(t, rc.Name, r, "column %d", i)

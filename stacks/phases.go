@@ -176,9 +176,10 @@ func (p *Platform) wiring(ctx *pulumi.Context) error {
 	return p.routing(ctx)
 }
 
-// dashboard puts every region's requests, errors, p95, replica lag and
-// queue depth side by side, master first, in the master region (where
-// operators look first; a dashboard reads any region's metrics).
+// dashboard puts every region's requests, errors, p95, healthy targets,
+// replica lag and queue depth side by side, master first, in the master
+// region (where operators look first; a dashboard reads any region's
+// metrics).
 func (p *Platform) dashboard(ctx *pulumi.Context) error {
 	var views []observe.RegionView
 	for _, r := range p.Regions {

@@ -241,6 +241,7 @@ var globalRows = []globalRow{
 	}},
 	{title: "5xx %", what: "5xx-rate"},
 	{title: "p95 response time (s)", what: "p95-latency"},
+	{title: "healthy targets (what Route 53 fails over on)", what: "healthy-targets"},
 	{title: "database replica lag (s)", what: "db-replica-lag"},
 	{title: "queue depth", what: "queue-oldest-message", line: func(s Spec, ids map[string]string) []any {
 		return []any{metricLine(s.Namespace, "ApproximateNumberOfMessagesVisible", s.Dimensions, ids, map[string]any{"stat": "Maximum", "label": s.Subject})}
@@ -248,7 +249,7 @@ var globalRows = []globalRow{
 }
 
 // GlobalBody is the global dashboard: a row per measure (requests, 5xx
-// rate, p95, replica lag, queue depth), a column per region, each graph
+// rate, p95, healthy targets, replica lag, queue depth), a column per region, each graph
 // reading its region's metrics from wherever the dashboard is opened.
 func GlobalBody(regions []string, specs map[string][]Spec, ids map[string]map[string]string) Body {
 	var b Body

@@ -112,13 +112,13 @@ func TestGlobalDashboardPutsRegionsSideBySide(t *testing.T) {
 	require.NotNil(t, d)
 	assert.Equal(t, "ecommerce-prod-global", d.String("dashboardName"))
 	ws := body(t, d.String("dashboardBody"))
-	require.Len(t, ws, 5*len(regions), "requests, 5xx, p95, replica lag, queue depth for each region")
-	for row := 0; row < 5; row++ {
+	require.Len(t, ws, 6*len(regions), "requests, 5xx, p95, healthy targets, replica lag, queue depth for each region")
+	for row := 0; row < 6; row++ {
 		for col, r := range regions {
 			w := ws[row*len(regions)+col]
 			assert.Equal(t, col*8, w.X, "%s is column %d", r, col)
 			if w.Type == "text" {
-				assert.Equal(t, 3, row, "only replica lag can be absent")
+				assert.Equal(t, 4, row, "only replica lag can be absent")
 				assert.Equal(t, "us-east-1", r, "the master has no replica")
 				continue
 			}
