@@ -129,6 +129,10 @@ func metricLine(namespace, metric string, dims map[string]string, ids map[string
 
 var termID = regexp.MustCompile(`\b[a-z][A-Za-z0-9_]*\b`)
 
+// idSafe finds what a metric-math id may not contain (ids are letters,
+// digits and underscores): a service named "gift-card" becomes gift_card.
+var idSafe = regexp.MustCompile(`[^A-Za-z0-9_]`)
+
 // specLines are the metric lines that draw a Spec: its metric, or its
 // expression over hidden terms. suffix keeps ids apart when several
 // specs share a widget (metric-math ids are unique per widget).
@@ -266,7 +270,7 @@ func GlobalBody(regions []string, specs map[string][]Spec, ids map[string]map[st
 				if row.line != nil {
 					lines = append(lines, row.line(s, ids[region])...)
 				} else {
-					lines = append(lines, specLines(s, ids[region], s.Subject, "_"+s.Subject)...)
+					lines = append(lines, specLines(s, ids[region], s.Subject, "_"+idSafe.ReplaceAllString(s.Subject, "_"))...)
 				}
 			}
 			title := region + ": " + row.title
