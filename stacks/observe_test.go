@@ -238,7 +238,7 @@ func TestMasterFailoverAsTheRunbookSays(t *testing.T) {
 		return out
 	}
 	b, a := names(before), names(after)
-	moves := regexp.MustCompile(`-(db-replica-lag|queue-oldest-message|dlq-messages)$|-logs-[a-z0-9-]+-delivery$`)
+	moves := regexp.MustCompile(`-(db-replica-lag|queue-oldest-message|dlq-messages)$|-logs-[a-z0-9-]+-(delivery|incoming)$`)
 	for n := range b {
 		if !moves.MatchString(n) {
 			assert.True(t, a[n], "%s stays", n)

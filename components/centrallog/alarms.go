@@ -2,6 +2,7 @@ package centrallog
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/example/ecommerce-platform/components/observe"
 )
@@ -67,4 +68,42 @@ func AlarmSpecs(names observe.Names, name string, streams []Stream) []observe.Sp
 		})
 	}
 	return out
+}
+
+// AlwaysLogging are the sources that never go quiet while their region
+// runs: every node's kubelet and container runtime log all the time. Their
+// stream receiving nothing is logs stopping before Firehose (a
+// subscription filter or destination removed, the Container Insights
+// agent down), which the delivery alarm, quiet without records, cannot
+// see.
+var AlwaysLogging = []string{Dataplane}
+
+// IncomingEvaluationPeriods: 30 minutes of 5-minute periods without a
+// record, long enough for a node group's rolling replacement.
+const IncomingEvaluationPeriods = 6
+
+// IncomingAlarm is the incoming alarm's <what> of a stream; its runbook
+// line is "logs-incoming".
+func IncomingAlarm(s Stream) string { return s.Source + "-" + s.Region + "-incoming" }
+
+// IncomingSpec is a stream's alarm on receiving nothing, for the sources
+// that always log (false for the others).
+func IncomingSpec(names observe.Names, name string, s Stream) (observe.Spec, bool) {
+	if !slices.Contains(AlwaysLogging, s.Source) {
+		return observe.Spec{}, false
+	}
+	stream := StreamName(name, s.Source, s.Region)
+	what := IncomingAlarm(s)
+	return observe.Spec{
+		Name: names.Name(observe.SubjectLogs, what), Subject: observe.SubjectLogs, What: what,
+		Description: fmt.Sprintf("central logs: no %s record of %s reached stream %s for %d minutes", s.Source, s.Region, stream,
+			DeliveryPeriodSeconds*IncomingEvaluationPeriods/60),
+		Namespace: "AWS/Firehose", Metric: "IncomingRecords", Statistic: "Sum",
+		Dimensions: map[string]string{"DeliveryStreamName": stream},
+		Period:     DeliveryPeriodSeconds, Evaluation: IncomingEvaluationPeriods, DatapointsToAlarm: IncomingEvaluationPeriods,
+		Threshold: 1, Comparison: observe.Below,
+		// Firehose reports no IncomingRecords for a period without
+		// records: here that is the silence this alarm is for.
+		TreatMissing: observe.Breaching,
+	}, true
 }

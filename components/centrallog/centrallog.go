@@ -214,6 +214,9 @@ type Central struct {
 	// order of Args.Streams; Alarms are they by Stream.Key.
 	AlarmSpecs []observe.Spec
 	Alarms     map[string]*cloudwatch.MetricAlarm
+	// Incoming are the always-logging streams' alarms on receiving
+	// nothing (IncomingSpec), by Stream.Key.
+	Incoming map[string]*cloudwatch.MetricAlarm
 }
 
 // New creates the bucket, the streams' role, their error log group and the
@@ -222,7 +225,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.check(); err != nil {
 		return nil, err
 	}
-	c := &Central{StreamArns: map[string]pulumi.StringOutput{}, Alarms: map[string]*cloudwatch.MetricAlarm{},
+	c := &Central{StreamArns: map[string]pulumi.StringOutput{}, Alarms: map[string]*cloudwatch.MetricAlarm{}, Incoming: map[string]*cloudwatch.MetricAlarm{},
 		AlarmSpecs: AlarmSpecs(args.Alarms.Names, args.Name, args.Streams)}
 	if err := ctx.RegisterComponentResource("ecommerce:centrallog:Central", name, c, opts...); err != nil {
 		return nil, err
@@ -345,6 +348,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, err
 		}
 		c.Alarms[s.Key()] = alarm
+		if spec, ok := IncomingSpec(args.Alarms.Names, args.Name, s); ok {
+			alarm, err := observe.NewMetricAlarm(ctx, name+"-"+s.Source+"-"+s.Region+"-incoming", spec,
+				pulumi.StringMap{"DeliveryStreamName": fh.Name}, args.Alarms.TopicArn, parent, pulumi.DependsOn([]pulumi.Resource{fh}))
+			if err != nil {
+				return nil, err
+			}
+			c.Incoming[s.Key()] = alarm
+		}
 	}
 
 	outputs := pulumi.Map{"bucketName": c.BucketName, "bucketArn": c.BucketArn, "roleArn": c.RoleArn}

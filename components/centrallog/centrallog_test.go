@@ -306,8 +306,13 @@ func TestEveryStreamHasADeliveryAlarm(t *testing.T) {
 	a := args()
 	inv, err := run(t, a, nil)
 	require.NoError(t, err)
-	alarms := inv.OfType("aws:cloudwatch/metricAlarm:MetricAlarm")
-	require.Len(t, alarms, len(a.Streams))
+	delivery := 0
+	for _, al := range inv.OfType("aws:cloudwatch/metricAlarm:MetricAlarm") {
+		if strings.HasSuffix(al.Name, "-delivery") {
+			delivery++
+		}
+	}
+	require.Equal(t, len(a.Streams), delivery)
 	for _, s := range a.Streams {
 		stream := centrallog.StreamName(a.Name, s.Source, s.Region)
 		al := inv.Find("aws:cloudwatch/metricAlarm:MetricAlarm", "central-logs-"+s.Source+"-"+s.Region+"-delivery")
@@ -336,4 +341,36 @@ func TestEveryStreamHasADeliveryAlarm(t *testing.T) {
 		assert.Equal(t, map[string]string{"freshness": "DeliveryToS3.DataFreshness/Maximum", "success": "DeliveryToS3.Success/Minimum"}, metrics, name)
 	}
 	assert.Contains(t, centrallog.DeliveryExpression, "> 900", "three buffer intervals of 300 s")
+}
+
+// The sources that always log (the nodes' dataplane) have an alarm on
+// their stream receiving nothing: logs stopping before Firehose, which
+// the delivery alarm (quiet without records) cannot see. The others,
+// which may be quiet, have none.
+func TestAlwaysLoggingStreamsAlarmOnSilence(t *testing.T) {
+	a := args()
+	inv, err := run(t, a, nil)
+	require.NoError(t, err)
+	checked := 0
+	for _, s := range a.Streams {
+		al := inv.Find("aws:cloudwatch/metricAlarm:MetricAlarm", "central-logs-"+s.Source+"-"+s.Region+"-incoming")
+		if s.Source != centrallog.Dataplane {
+			assert.Nil(t, al, "%s may be quiet", s.Key())
+			continue
+		}
+		checked++
+		require.NotNil(t, al, s.Key())
+		name := al.String("name")
+		assert.Equal(t, "prod-"+master+"-logs-"+s.Source+"-"+s.Region+"-incoming", name)
+		assert.Equal(t, "IncomingRecords", al.String("metricName"))
+		assert.Equal(t, "Sum", al.String("statistic"))
+		assert.Equal(t, centrallog.StreamName(a.Name, s.Source, s.Region), al.String("dimensions.DeliveryStreamName"))
+		assert.Equal(t, "LessThanThreshold", al.String("comparisonOperator"))
+		assert.EqualValues(t, 1, al.Get("threshold"))
+		assert.Equal(t, "breaching", al.String("treatMissingData"), "no data is the silence")
+		assert.EqualValues(t, centrallog.IncomingEvaluationPeriods, al.Get("evaluationPeriods"))
+		assert.Equal(t, []any{topicArn}, al.Get("alarmActions"), name)
+		assert.True(t, strings.HasSuffix(al.String("alarmDescription"), " (runbook: docs/operations.md#logs-incoming)"), name)
+	}
+	assert.Positive(t, checked)
 }
