@@ -35,6 +35,13 @@ func freePort(t *testing.T) string {
 // TestSIGTERMUnderLoad runs the order service as a real process, keeps it
 // busy placing orders and sends SIGTERM: every request it accepted must
 // complete, it must exit 0, and every acknowledged order must be stored.
+//
+// The load stops the way a load balancer's does: a poller reads /readyz
+// and, once the service says it is draining, no new request is sent
+// (SHUTDOWN_DELAY gives that time, as it gives the ALB in the cluster).
+// Without it, connections the kernel completed but the server never
+// accepted are reset when the listener closes, and the test would judge
+// requests the service never saw.
 func TestSIGTERMUnderLoad(t *testing.T) {
 	s := startStack(t, stackOptions{skipOrder: true})
 	admin, _, _ := registerAndLogin(t, s, adminEmail)
@@ -61,7 +68,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		"SERVICE_NAME=order", "HTTP_ADDR="+addr, "DATABASE_URL="+servingURL(t, "order", db), "QUEUE_URL="+s.Queues["order"].URL,
 		"TOPIC_ARN="+s.Topics["order"], "AWS_REGION="+awsRegion, "AWS_ENDPOINT_URL="+awsEndpoint,
 		"AUTH_JWKS_URL="+s.Auth.URL+"/v1/auth/jwks", "PRODUCT_API_URL="+s.Product.URL,
-		"QUEUE_WAIT_SECONDS=1", "QUEUE_VISIBILITY_TIMEOUT_SECONDS=2", "SHUTDOWN_TIMEOUT=15s", "OUTBOX_POLL_INTERVAL=50ms",
+		"QUEUE_WAIT_SECONDS=1", "QUEUE_VISIBILITY_TIMEOUT_SECONDS=2", "SHUTDOWN_TIMEOUT=15s", "SHUTDOWN_DELAY=1s", "OUTBOX_POLL_INTERVAL=50ms",
 		// A Redis nobody answers on: go-redis logs every failed dial of the
 		// readiness checks, and those lines must be JSON like all others.
 		"REDIS_URL=redis://"+freePort(t)+"/0", "ACCESS_LOG_SAMPLE_RATE=1")
@@ -88,11 +95,31 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	var mu sync.Mutex
 	var failures []string
 	var wg sync.WaitGroup
+	// The load balancer: takes the service out once /readyz says so.
+	var outOfLB atomic.Bool
+	stopPolling := make(chan struct{})
+	defer close(stopPolling)
+	go func() {
+		for {
+			select {
+			case <-stopPolling:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			if r, err := tryCall("GET", base+"/readyz", "", nil); err != nil || r.Status == http.StatusServiceUnavailable {
+				outOfLB.Store(true)
+				return
+			}
+		}
+	}()
 	for w := range 12 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; ; i++ {
+				if outOfLB.Load() {
+					return // taken out of the load balancer: no new request
+				}
 				r, err := tryCall("POST", base+"/v1/orders", token,
 					map[string]any{"items": []map[string]any{{"product_id": pid, "quantity": 1}}},
 					"Idempotency-Key", fmt.Sprintf("term-%d-%d", w, i))
