@@ -210,6 +210,10 @@ type Central struct {
 	StreamArns map[string]pulumi.StringOutput
 	// RoleArn is the role the streams write to the bucket with.
 	RoleArn pulumi.StringOutput `pulumi:"roleArn"`
+	// Versioning is the bucket's versioning, which replication into it
+	// waits for (named, not through the component: a dependency on a
+	// component reaches only the children registered by then).
+	Versioning pulumi.Resource
 	// AlarmSpecs are the streams' delivery alarms as decided, in the
 	// order of Args.Streams; Alarms are they by Stream.Key.
 	AlarmSpecs []observe.Spec
@@ -232,11 +236,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	parent := pulumi.Parent(c)
 
-	bucket, err := newBucket(ctx, name, args, parent)
+	bucket, versioning, err := newBucket(ctx, name, args, parent)
 	if err != nil {
 		return nil, err
 	}
-	c.BucketName, c.BucketArn = bucket.Bucket, bucket.Arn
+	c.BucketName, c.BucketArn, c.Versioning = bucket.Bucket, bucket.Arn, versioning
 
 	group, err := logs.NewGroup(ctx, name+"-delivery-errors", &logs.GroupArgs{
 		Name:          pulumi.Sprintf("/aws/kinesisfirehose/%s-central-logs", args.Name),
@@ -369,7 +373,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 // newBucket creates the central bucket: private, owner-enforced, SSE-KMS
 // with a bucket key, versioned, expired after the retention, TLS only.
-func newBucket(ctx *pulumi.Context, name string, args *Args, parent pulumi.ResourceOption) (*s3.BucketV2, error) {
+func newBucket(ctx *pulumi.Context, name string, args *Args, parent pulumi.ResourceOption) (*s3.BucketV2, *s3.BucketVersioningV2, error) {
 	opts := []pulumi.ResourceOption{parent}
 	if args.Protected {
 		// When the master region moves the bucket is replaced in the new
@@ -383,17 +387,18 @@ func newBucket(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resou
 		ForceDestroy: pulumi.Bool(!args.Protected),
 	}, opts...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := buckets.Private(ctx, name, bucket.Bucket, args.KmsKeyArn, parent); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Replication needs versioning on its destination too.
-	if _, err := s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
+	versioning, err := s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
 		Bucket:                  bucket.Bucket,
 		VersioningConfiguration: s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-	}, parent); err != nil {
-		return nil, err
+	}, parent)
+	if err != nil {
+		return nil, nil, err
 	}
 	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
 		Bucket: bucket.Bucket,
@@ -423,14 +428,14 @@ func newBucket(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resou
 			},
 		},
 	}, parent); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	doc := bucket.Arn.ApplyT(BucketPolicy).(pulumi.StringOutput)
 	if _, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
 		Bucket: bucket.Bucket,
 		Policy: doc,
 	}, parent); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return bucket, nil
+	return bucket, versioning, nil
 }

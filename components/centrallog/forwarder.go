@@ -257,7 +257,7 @@ func (f *Forwarder) replicate(ctx *pulumi.Context, name string, args *ForwarderA
 		}},
 		// Both buckets must be versioned before S3 accepts the rule, and
 		// the role must be able to act.
-	}, parent, pulumi.DependsOn([]pulumi.Resource{l.Versioning, args.Central, policy}))
+	}, parent, pulumi.DependsOn([]pulumi.Resource{l.Versioning, args.Central.Versioning, policy}))
 	if err != nil {
 		return err
 	}
