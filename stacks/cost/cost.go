@@ -5,8 +5,10 @@
 package cost
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -678,30 +680,12 @@ func mergeLines(lines []Line) []Line {
 		idx[k] = len(out)
 		out = append(out, l)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Region != b.Region {
-			return a.Region < b.Region
-		}
-		if a.Component != b.Component {
-			return a.Component < b.Component
-		}
-		// Lines of one item differ in quantity or price: order them by
-		// value too, so a plan file and the program it came from (whose
-		// resources arrive in another order) print the same report.
-		if a.Item != b.Item {
-			return a.Item < b.Item
-		}
-		if a.Each != b.Each {
-			return a.Each < b.Each
-		}
-		if a.USD != b.USD {
-			return a.USD < b.USD
-		}
-		if a.Unit != b.Unit {
-			return a.Unit < b.Unit
-		}
-		return a.Service < b.Service
+	// Lines of one item differ in quantity or price: ordered by value
+	// too, so a plan file and the program it came from (whose resources
+	// arrive in another order) print the same report.
+	slices.SortFunc(out, func(a, b Line) int {
+		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Component, b.Component), cmp.Compare(a.Item, b.Item),
+			cmp.Compare(a.Each, b.Each), cmp.Compare(a.USD, b.USD), cmp.Compare(a.Unit, b.Unit), cmp.Compare(a.Service, b.Service))
 	})
 	return out
 }
@@ -719,18 +703,8 @@ func mergeNotPriced(items []NotPriced) []NotPriced {
 		idx[k] = len(out)
 		out = append(out, n)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Region != b.Region {
-			return a.Region < b.Region
-		}
-		if a.Component != b.Component {
-			return a.Component < b.Component
-		}
-		if a.What != b.What {
-			return a.What < b.What
-		}
-		return a.Why < b.Why
+	slices.SortFunc(out, func(a, b NotPriced) int {
+		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Component, b.Component), cmp.Compare(a.What, b.What), cmp.Compare(a.Why, b.Why))
 	})
 	return out
 }
