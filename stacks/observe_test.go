@@ -75,13 +75,9 @@ func TestAlarmsNotifyTheirRegionsEncryptedTopic(t *testing.T) {
 			inv := run.inv
 			for _, rc := range run.cfg.Regions {
 				topicArn := "arn:aws:sns:" + rc.Name + ":" + run.cfg.AccountID + ":" + run.cfg.DisplayName("ecommerce", rc.Name) + "-alarms"
-				var topic *plan.Resource
-				for _, t := range inRegion(inv.OfType(snsTopic), rc.Name) {
-					if t.String("name") == run.cfg.DisplayName("ecommerce", rc.Name)+"-alarms" {
-						topic = t
-					}
-				}
-				require.NotNil(t, topic, rc.Name)
+				topics := inRegion(inv.Where(snsTopic, "name", run.cfg.DisplayName("ecommerce", rc.Name)+"-alarms"), rc.Name)
+				require.Len(t, topics, 1, rc.Name)
+				topic := topics[0]
 				assert.Equal(t, run.key(rc.Name, keys.Messaging), topic.String("kmsMasterKeyId"), "the alarm topic under %s's messaging key", rc.Name)
 				alarms := append(inRegion(inv.OfType(metricAlarm), rc.Name), inRegion(inv.OfType(compositeAlarm), rc.Name)...)
 				require.NotEmpty(t, alarms, rc.Name)

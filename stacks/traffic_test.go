@@ -24,15 +24,7 @@ const (
 )
 
 // named returns the records of one DNS name.
-func named(inv *plan.Inventory, name string) []*plan.Resource {
-	var out []*plan.Resource
-	for _, r := range inv.OfType(r53Record) {
-		if r.String("name") == name {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func named(inv *plan.Inventory, name string) []*plan.Resource { return inv.Where(r53Record, "name", name) }
 
 // albDNS returns each region's load balancer's DNS name as the mocks
 // answered it, through the regional record that aliases it.

@@ -196,18 +196,12 @@ func TestCanaryTransitions(t *testing.T) {
 	for _, rc := range started.cfg.Regions {
 		for _, what := range []string{"canary-5xx-rate", "canary-p95-latency"} {
 			name := "staging-" + rc.Name + "-order-" + what
-			var found *plan.Resource
-			for _, a := range inRegion(started.inv.OfType(metricAlarm), rc.Name) {
-				if a.String("name") == name {
-					found = a
-				}
-			}
-			require.NotNil(t, found, name)
+			alarms := inRegion(started.inv.Where(metricAlarm, "name", name), rc.Name)
+			require.Len(t, alarms, 1, name)
+			found := alarms[0]
 			assert.Contains(t, string(runbook), "\n### "+what+"\n", "%s has a runbook line", name)
 			assert.Contains(t, found.String("dimensions.TargetGroup")+found.String("metricQueries.1.metric.dimensions.TargetGroup"), "targetgroup/order-canary-", name)
-			for _, a := range base.inv.OfType(metricAlarm) {
-				assert.NotEqual(t, name, a.String("name"), "no canary, no canary alarm")
-			}
+			assert.Empty(t, base.inv.Where(metricAlarm, "name", name), "no canary, no canary alarm")
 		}
 	}
 

@@ -91,13 +91,7 @@ func runRouting(t *testing.T, model string, regions []string, edit func(a *edge.
 
 // recordsNamed returns the records answering one DNS name.
 func recordsNamed(inv *plan.Inventory, name string) []*plan.Resource {
-	var out []*plan.Resource
-	for _, r := range inv.OfType(tRecord) {
-		if r.String("name") == name {
-			out = append(out, r)
-		}
-	}
-	return out
+	return inv.Where(tRecord, "name", name)
 }
 
 func TestRoutingPerModel(t *testing.T) {

@@ -139,6 +139,18 @@ func (inv *Inventory) OfType(token string) []*Resource {
 	return out
 }
 
+// Where returns the resources of one type whose input at path is the
+// string value (e.g. the records of one DNS name, the alarm of one name).
+func (inv *Inventory) Where(token, path, value string) []*Resource {
+	var out []*Resource
+	for _, r := range inv.OfType(token) {
+		if r.String(path) == value {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Find returns the resource with this type and logical name, or nil.
 func (inv *Inventory) Find(token, name string) *Resource {
 	for _, r := range inv.Resources {
