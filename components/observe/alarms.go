@@ -107,29 +107,24 @@ func (s Settings) Check() []check.Problem {
 			p.Add(fmt.Sprintf("httpsEndpoints[%d]", i), "%q is not an https:// URL; SNS delivers alarms only over TLS here", e)
 		}
 	}
-	percent := []struct {
-		field string
-		v     float64
+	// Percentages must be crossable (below 100), every threshold above 0.
+	bounded := []struct {
+		field   string
+		v       float64
+		percent bool
 	}{
-		{"databaseCpuPercent", s.DatabaseCPUPercent}, {"cacheCpuPercent", s.CacheCPUPercent},
-		{"cacheMemoryPercent", s.CacheMemoryPercent}, {"nodeCpuPercent", s.NodeCPUPercent},
-		{"nodeMemoryPercent", s.NodeMemoryPercent}, {"target5xxPercent", s.Target5xxPercent},
+		{"databaseCpuPercent", s.DatabaseCPUPercent, true}, {"cacheCpuPercent", s.CacheCPUPercent, true},
+		{"cacheMemoryPercent", s.CacheMemoryPercent, true}, {"nodeCpuPercent", s.NodeCPUPercent, true},
+		{"nodeMemoryPercent", s.NodeMemoryPercent, true}, {"target5xxPercent", s.Target5xxPercent, true},
+		{"databaseFreeStorageGiB", s.DatabaseFreeStorageGiB, false}, {"databaseConnections", s.DatabaseConnections, false},
+		{"replicaLagSeconds", s.ReplicaLagSeconds, false}, {"cacheEvictions", s.CacheEvictions, false},
+		{"cacheReplicationLagSeconds", s.CacheReplicationLagSeconds, false}, {"latencyP95Milliseconds", s.LatencyP95Milliseconds, false},
 	}
-	for _, c := range percent {
-		if c.v <= 0 || c.v >= 100 {
+	for _, c := range bounded {
+		switch {
+		case c.percent && (c.v <= 0 || c.v >= 100):
 			p.Add(c.field, "%v: allowed above 0 and below 100 (a percentage that can be crossed)", c.v)
-		}
-	}
-	positive := []struct {
-		field string
-		v     float64
-	}{
-		{"databaseFreeStorageGiB", s.DatabaseFreeStorageGiB}, {"databaseConnections", s.DatabaseConnections},
-		{"replicaLagSeconds", s.ReplicaLagSeconds}, {"cacheEvictions", s.CacheEvictions},
-		{"cacheReplicationLagSeconds", s.CacheReplicationLagSeconds}, {"latencyP95Milliseconds", s.LatencyP95Milliseconds},
-	}
-	for _, c := range positive {
-		if c.v <= 0 {
+		case !c.percent && c.v <= 0:
 			p.Add(c.field, "%v: allowed above 0", c.v)
 		}
 	}

@@ -106,15 +106,25 @@ func (a *Args) placeholders() pulumi.StringMap {
 	return m
 }
 
+// placeholder returns the placeholder a dimension value starts with
+// (CacheNode is followed by the node's suffix; the others stand alone).
+func placeholder(v string) (string, bool) {
+	switch {
+	case strings.HasPrefix(v, CacheNode):
+		return CacheNode, true
+	case strings.HasPrefix(v, "{"):
+		return v, true
+	}
+	return "", false
+}
+
 // resolve is a dimension value with its placeholder replaced by the id.
 func resolve(v string, ids map[string]string) string {
-	if rest, ok := strings.CutPrefix(v, CacheNode); ok {
-		return ids[CacheNode] + rest
+	key, ok := placeholder(v)
+	if !ok {
+		return v
 	}
-	if id, ok := ids[v]; ok {
-		return id
-	}
-	return v
+	return ids[key] + strings.TrimPrefix(v, key)
 }
 
 // metricLine is a dashboard metric line: namespace, metric, dimension

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
@@ -278,12 +277,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	ids := args.placeholders()
+	o.IDs = ids.ToStringMapOutput()
 	var children []pulumi.Resource
 	for _, s := range specs {
-		dims := pulumi.StringMap{}
-		for k, v := range s.Dimensions {
-			dims[k] = args.dimension(v, ids)
-		}
+		dims := dimensions(s, ids)
 		alarmOpts := []pulumi.ResourceOption{parent}
 		if s.Namespace == "ContainerInsights" {
 			// No data until the agent publishes: created after it, so a
@@ -317,7 +314,6 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	o.RegionUnhealthy = unhealthy
 	o.TopicArn = topic.Arn
-	o.IDs = ids.ToStringMapOutput()
 	o.Dashboard, err = cloudwatch.NewDashboard(ctx, name+"-dashboard", &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.String(args.DisplayName),
 		DashboardBody: o.IDs.ApplyT(func(ids map[string]string) (string, error) {
@@ -334,16 +330,20 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	})
 }
 
-// dimension resolves a Spec's dimension value: a placeholder becomes the
-// id it stands for, anything else is literal.
-func (a *Args) dimension(v string, ids pulumi.StringMap) pulumi.StringInput {
-	if rest, ok := strings.CutPrefix(v, CacheNode); ok {
-		return pulumi.Sprintf("%s%s", ids[CacheNode], rest)
+// dimensions are a Spec's dimensions as the alarm takes them: literals as
+// they are, a placeholder resolved (resolve, as the dashboards do) once
+// the one id it stands for is known, so each alarm waits only for that.
+func dimensions(s Spec, ids pulumi.StringMap) pulumi.StringMap {
+	dims := pulumi.StringMap{}
+	for k, v := range s.Dimensions {
+		key, ok := placeholder(v)
+		if !ok {
+			dims[k] = pulumi.String(v)
+			continue
+		}
+		dims[k] = ids[key].ToStringOutput().ApplyT(func(id string) string { return resolve(v, map[string]string{key: id}) }).(pulumi.StringOutput)
 	}
-	if id, ok := ids[v]; ok {
-		return id
-	}
-	return pulumi.String(v)
+	return dims
 }
 
 // containerInsights creates the encrypted log groups, the agent's IRSA
