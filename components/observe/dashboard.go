@@ -324,7 +324,7 @@ func NewGlobalDashboard(ctx *pulumi.Context, name string, args *GlobalDashboardA
 	}
 	regions := make([]string, len(args.Regions))
 	specs := map[string][]Spec{}
-	all := pulumi.Map{}
+	all := make([]any, 0, len(args.Regions))
 	for i, r := range args.Regions {
 		regions[i] = r.Region
 		specs[r.Region] = r.Specs
@@ -332,7 +332,7 @@ func NewGlobalDashboard(ctx *pulumi.Context, name string, args *GlobalDashboardA
 			p.Add("Regions["+r.Region+"].IDs", "is required: the graphs name the region's load balancer and cache")
 			continue
 		}
-		all[r.Region] = r.IDs
+		all = append(all, r.IDs)
 	}
 	// The body's shape is known before apply: check it with the ids
 	// left as placeholders.
@@ -344,18 +344,10 @@ func NewGlobalDashboard(ctx *pulumi.Context, name string, args *GlobalDashboardA
 	if err := ctx.RegisterComponentResource("ecommerce:observe:GlobalDashboard", name, g, opts...); err != nil {
 		return nil, err
 	}
-	body := all.ToMapOutput().ApplyT(func(m map[string]any) (string, error) {
+	body := pulumi.All(all...).ApplyT(func(vs []any) (string, error) {
 		ids := map[string]map[string]string{}
-		for region, v := range m {
-			switch v := v.(type) {
-			case map[string]string:
-				ids[region] = v
-			case map[string]any:
-				ids[region] = map[string]string{}
-				for k, id := range v {
-					ids[region][k], _ = id.(string)
-				}
-			}
+		for i, v := range vs {
+			ids[regions[i]] = v.(map[string]string)
 		}
 		out, err := json.Marshal(GlobalBody(regions, specs, ids))
 		return string(out), err
