@@ -73,13 +73,7 @@ func TestEveryRegionsLogsReachTheMaster(t *testing.T) {
 			logsKey := run.key(master, keys.Logs)
 			require.NotEmpty(t, logsKey)
 
-			buckets := inv.OfType("aws:s3/bucketV2:BucketV2")
-			var central *plan.Resource
-			for _, b := range buckets {
-				if b.Name == "central-logs" {
-					central = b
-				}
-			}
+			central := inv.Find("aws:s3/bucketV2:BucketV2", "central-logs")
 			require.NotNil(t, central)
 			assert.Equal(t, master, central.Region)
 			// The plan holds inputs: the bucket's ARN is what the streams
@@ -112,23 +106,25 @@ func TestEveryRegionsLogsReachTheMaster(t *testing.T) {
 					}
 				}
 
-				var rep *plan.Resource
-				for _, r := range inv.OfType(s3Replication) {
-					if r.Region == rc.Name {
-						rep = r
-					}
-				}
-				require.NotNil(t, rep, "%s replicates its access logs", rc.Name)
+				reps := inRegion(inv.OfType(s3Replication), rc.Name)
+				require.Len(t, reps, 1, "%s replicates its access logs", rc.Name)
+				rep := reps[0]
 				assert.Equal(t, centralArn, rep.String("rules.0.destination.bucket"))
 				assert.Equal(t, "alb/AWSLogs/"+cfg.AccountID+"/elasticloadbalancing/"+rc.Name+"/", rep.String("rules.0.filter.prefix"))
 			}
 
-			waf := filterOn(inv, "us-east-1", "aws-waf-logs-"+cfg.StackName("ecommerce"))
-			require.NotNil(t, waf, "the WAF logs are forwarded from us-east-1")
-			s := streamBehind(t, inv, waf)
-			assert.Equal(t, "waf/us-east-1/!{timestamp:yyyy/MM/dd}/", s.String("extendedS3Configuration.prefix"))
-			if master != "us-east-1" {
-				assert.Contains(t, waf.String("destinationArn"), ":logs:us-east-1:")
+			// The edge's WAF and CloudFront logs, from us-east-1.
+			for source, group := range map[string]string{
+				centrallog.WAF: "aws-waf-logs-" + cfg.StackName("ecommerce"),
+				centrallog.CDN: "/aws/vendedlogs/cloudfront/" + cfg.StackName("ecommerce"),
+			} {
+				f := filterOn(inv, "us-east-1", group)
+				require.NotNil(t, f, "the %s logs are forwarded from us-east-1", source)
+				s := streamBehind(t, inv, f)
+				assert.Equal(t, source+"/us-east-1/!{timestamp:yyyy/MM/dd}/", s.String("extendedS3Configuration.prefix"))
+				if master != "us-east-1" {
+					assert.Contains(t, f.String("destinationArn"), ":logs:us-east-1:")
+				}
 			}
 
 			groups := map[string]int{}
@@ -150,10 +146,12 @@ func TestCentralLogRolesAreScopedToTheStore(t *testing.T) {
 	inv := run.inv
 	bucketArn := inv.Find(firehoseStream, "central-logs-containers-us-east-1").String("extendedS3Configuration.bucketArn")
 	require.NotEmpty(t, bucketArn)
+	scoped := map[string]int{}
 	for _, p := range inv.OfType("aws:iam/rolePolicy:RolePolicy") {
 		if !strings.HasPrefix(p.Name, "central-logs") {
 			continue
 		}
+		scoped[p.Name[strings.LastIndex(p.Name, "-")+1:]]++
 		var doc struct {
 			Statement []struct {
 				Action   any
@@ -189,6 +187,9 @@ func TestCentralLogRolesAreScopedToTheStore(t *testing.T) {
 			}
 		}
 	}
+	// The streams' role, and per region a logs role (CloudWatch Logs
+	// puts with it, into a stream or a destination) and a replication role.
+	assert.Equal(t, map[string]int{"firehose": 1, "logs": 3, "replication": 3}, scoped)
 }
 
 // Every central stream has its delivery alarm beside it in the master
