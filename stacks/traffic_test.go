@@ -128,16 +128,13 @@ func TestRecordsPerModel(t *testing.T) {
 				assert.Len(t, children, 4, region)
 				// Each child reads a service's healthy-targets alarm in
 				// the region, which notifies the region's alarm topic.
-				alarms := map[string]*plan.Resource{}
-				for _, a := range inRegion(inv.OfType("aws:cloudwatch/metricAlarm:MetricAlarm"), region) {
-					alarms[a.String("name")] = a
-				}
-				for _, c := range inv.OfType("aws:route53/healthCheck:HealthCheck") {
-					if c.String("type") != "CLOUDWATCH_METRIC" || c.String("cloudwatchAlarmRegion") != region {
-						continue
-					}
-					a := alarms[c.String("cloudwatchAlarmName")]
-					require.NotNil(t, a, "%s reads an alarm of %s", c.Name, region)
+				checks := inv.Where("aws:route53/healthCheck:HealthCheck", "cloudwatchAlarmRegion", region)
+				assert.Len(t, checks, 4, "an alarm check per service of %s", region)
+				for _, c := range checks {
+					assert.Equal(t, "CLOUDWATCH_METRIC", c.String("type"), c.Name)
+					matched := inRegion(inv.Where("aws:cloudwatch/metricAlarm:MetricAlarm", "name", c.String("cloudwatchAlarmName")), region)
+					require.Len(t, matched, 1, "%s reads an alarm of %s", c.Name, region)
+					a := matched[0]
 					assert.True(t, strings.HasSuffix(a.String("name"), "-healthy-targets"), a.Name)
 					assert.Contains(t, a.String("dimensions.TargetGroup"), "targetgroup/", a.Name)
 					assert.True(t, inv.WaitsFor(c, a), "%s waits for its alarm", c.Name)
