@@ -24,7 +24,9 @@ const (
 )
 
 // named returns the records of one DNS name.
-func named(inv *plan.Inventory, name string) []*plan.Resource { return inv.Where(r53Record, "name", name) }
+func named(inv *plan.Inventory, name string) []*plan.Resource {
+	return inv.Where(r53Record, "name", name)
+}
 
 // albDNS returns each region's load balancer's DNS name as the mocks
 // answered it, through the regional record that aliases it.

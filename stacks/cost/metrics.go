@@ -1,6 +1,10 @@
 package cost
 
 import (
+	"fmt"
+	"regexp"
+	"strconv"
+
 	"github.com/example/ecommerce-platform/stacks/planfile"
 )
 
@@ -21,14 +25,24 @@ const (
 	// AMPRetentionDays is the workspace's default retention, which the
 	// program keeps.
 	AMPRetentionDays = 150
-	// ScrapeIntervalSeconds is the collector's interval (components/metrics).
-	ScrapeIntervalSeconds = 30
 )
+
+// scrapeInterval finds the interval in a collector's scrape configuration.
+var scrapeInterval = regexp.MustCompile(`scrape_interval:\s*(\d+)s`)
 
 // samplesPerMonth is what one region's collector scrapes a month: the
 // assumed series per pod times the pods the region's autoscalers keep at
-// least, every interval.
-func (p *pricer) samplesPerMonth(region string) (float64, int) {
+// least, every interval of the region's scrape configuration (the plan's:
+// false when the region has none to read).
+func (p *pricer) samplesPerMonth(region string) (samples float64, interval int, ok bool) {
+	for _, sc := range p.plan.OfType("aws:amp/scraper:Scraper") {
+		if m := scrapeInterval.FindStringSubmatch(sc.String("scrapeConfiguration")); sc.Region == region && m != nil {
+			interval, _ = strconv.Atoi(m[1])
+		}
+	}
+	if interval <= 0 {
+		return 0, 0, false
+	}
 	pods := 0
 	for _, h := range p.plan.OfType("kubernetes:autoscaling/v2:HorizontalPodAutoscaler") {
 		if h.Region != region {
@@ -38,21 +52,29 @@ func (p *pricer) samplesPerMonth(region string) (float64, int) {
 			pods += int(n)
 		}
 	}
-	perSecond := p.a.SeriesPerPod * float64(pods) / ScrapeIntervalSeconds
-	return perSecond * HoursPerMonth * 3600, pods
+	perSecond := p.a.SeriesPerPod * float64(pods) / float64(interval)
+	return perSecond * HoursPerMonth * 3600, interval, true
 }
 
 func (p *pricer) ampScraper(r *planfile.Resource, _ Regional, _ bool, c string) {
-	samples, _ := p.samplesPerMonth(r.Region)
 	p.line(r, c, "Prometheus managed collector", HoursPerMonth, "h", AMPCollectorHour, "amp")
-	p.line(r, c, "Prometheus samples collected (series-per-pod x minimum pods / 30 s)", samples/1e7, "10 million samples", AMPCollected10M, "amp")
+	samples, interval, ok := p.samplesPerMonth(r.Region)
+	if !ok {
+		p.notPriced(r, c, "Prometheus samples collected", "no scrape interval in the collector's scrape configuration")
+		return
+	}
+	p.line(r, c, fmt.Sprintf("Prometheus samples collected (series-per-pod x minimum pods / %d s)", interval), samples/1e7, "10 million samples", AMPCollected10M, "amp")
 }
 
 func (p *pricer) ampWorkspace(r *planfile.Resource, _ Regional, _ bool, c string) {
-	samples, _ := p.samplesPerMonth(r.Region)
-	p.line(r, c, "Prometheus samples ingested (series-per-pod x minimum pods / 30 s)", samples/1e7, "10 million samples", AMPIngest10M, "amp")
+	samples, interval, ok := p.samplesPerMonth(r.Region)
+	if !ok {
+		p.notPriced(r, c, "Prometheus samples ingested and stored", "no collector with a scrape interval writes to it in the region")
+		return
+	}
+	p.line(r, c, fmt.Sprintf("Prometheus samples ingested (series-per-pod x minimum pods / %d s)", interval), samples/1e7, "10 million samples", AMPIngest10M, "amp")
 	// Steady state: the retention window's samples, at the assumed stored
 	// size of one.
 	stored := samples / (HoursPerMonth / 24) * AMPRetentionDays * p.a.BytesPerSample / 1e9
-	p.line(r, c, "Prometheus storage (150 days retained, sample-bytes)", stored, "GB-month", AMPStorageGBMonth, "amp")
+	p.line(r, c, fmt.Sprintf("Prometheus storage (%d days retained, sample-bytes)", AMPRetentionDays), stored, "GB-month", AMPStorageGBMonth, "amp")
 }
